@@ -1,0 +1,161 @@
+// The batch pipeline: classify, look up, select, encapsulate, count — one tight loop per stage over a batch.
+
+import type { Fabric } from '../fabric/converge.js';
+import type { RecordBatch } from '../capture/reader.js';
+import type { PcapWriter } from '../capture/writer.js';
+import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
+import { FrameKey, REASON_OK, decodeFrame } from '../wire/decode.js';
+import { PathResult, REASON_UNKNOWN_VNI, SKIP_NAMES, resolvePath } from './path.js';
+import { VxlanEncapsulator } from './encap.js';
+
+export interface EngineOptions {
+  /** where forwarded frames are written as they cross the fabric (`replay --write`) */
+  writer?: PcapWriter;
+  /** initial flow-table size hint */
+  flows?: number;
+}
+
+/**
+ * Forwards frames through a converged fabric and counts the result per flow. Forwarding is decided once per
+ * flow (a flow never splits, so the first packet's path is every packet's path) and cached in the flow table:
+ * later packets cost a decode, a table probe and a few counter updates.
+ */
+export class Engine {
+  readonly flows: FlowTable;
+  packets = 0;
+  bytes = 0;
+  readonly skipped = new Float64Array(SKIP_NAMES.length);
+
+  private readonly key = new FrameKey();
+  private readonly path = new PathResult();
+  private readonly encap: VxlanEncapsulator | undefined;
+  private readonly vxlanPort: number;
+  // Per-batch columns (struct of arrays), sized for the largest batch seen.
+  private flowOf = new Int32Array(256);
+  private l3Of = new Int32Array(256);
+
+  constructor(
+    readonly fabric: Fabric,
+    private readonly options: EngineOptions = {},
+  ) {
+    this.flows = new FlowTable(options.flows);
+    this.vxlanPort = fabric.topology.vxlan.port;
+    this.encap = options.writer ? new VxlanEncapsulator(fabric, options.writer) : undefined;
+  }
+
+  /** Forwards every record of a batch. */
+  processBatch(batch: RecordBatch): void {
+    const n = batch.count;
+    if (this.flowOf.length < n) {
+      this.flowOf = new Int32Array(n);
+      this.l3Of = new Int32Array(n);
+    }
+    const flowOf = this.flowOf;
+    const l3Of = this.l3Of;
+    const buf = batch.buf;
+    // Stage 1: classify each frame into a flow (decode, client or underlay, flow-table probe).
+    for (let i = 0; i < n; i++) {
+      this.packets++;
+      this.bytes += batch.origLen[i]!;
+      flowOf[i] = this.classify(buf, batch.offset[i]!, batch.capLen[i]!, batch.linkType[i]!);
+      l3Of[i] = this.key.l3Offset;
+    }
+    // Stage 2: count packets and bytes per flow; skipped frames per reason.
+    const flows = this.flows;
+    for (let i = 0; i < n; i++) {
+      const f = flowOf[i]!;
+      if (f < 0) {
+        this.skipped[-f - 1]!++;
+        continue;
+      }
+      flows.packets[f]!++;
+      flows.bytes[f]! += batch.origLen[i]!;
+    }
+    // Stage 3: write each forwarded frame as it leaves the first leaf.
+    const encap = this.encap;
+    if (encap !== undefined) {
+      for (let i = 0; i < n; i++) {
+        const f = flowOf[i]!;
+        if (f < 0) continue;
+        encap.write(flows, f, buf, batch.offset[i]!, batch.capLen[i]!, batch.origLen[i]!, batch.linkType[i]!, l3Of[i]!, batch.tsSec[i]!, batch.tsNsec[i]!);
+      }
+    }
+  }
+
+  /** Forwards one frame (live capture hands them over one at a time). */
+  processFrame(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number): void {
+    this.packets++;
+    this.bytes += origLen;
+    const f = this.classify(buf, offset, capLen, linkType);
+    if (f < 0) {
+      this.skipped[-f - 1]!++;
+      return;
+    }
+    this.flows.packets[f]!++;
+    this.flows.bytes[f]! += origLen;
+    this.encap?.write(this.flows, f, buf, offset, capLen, origLen, linkType, this.key.l3Offset, tsSec, tsNsec);
+  }
+
+  /** The frame's flow index, forwarding the flow when it is new; -(reason + 1) when the frame is skipped. */
+  private classify(buf: Uint8Array, offset: number, capLen: number, linkType: number): number {
+    const key = this.key;
+    const fabric = this.fabric;
+    decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key);
+    if (key.reason !== REASON_OK) return -key.reason - 1;
+    let leaf = fabric.ingressLeaf;
+    let vrf = fabric.ingressVrf;
+    let arrived = -1;
+    let src = key.src;
+    let dst = key.dst;
+    let proto = key.proto;
+    let sport = key.sport;
+    let dport = key.dport;
+    if (key.vxlan) {
+      // Underlay: VXLAN to a known VTEP enters at that VTEP's leaf, in the VRF its VNI names.
+      const vtepLeaf = fabric.vtepToLeaf.get(dst);
+      if (vtepLeaf !== undefined) {
+        const vniVrf = fabric.vniToVrf.get(key.vni);
+        if (vniVrf === undefined) return -REASON_UNKNOWN_VNI - 1;
+        if (key.innerReason !== REASON_OK) return -key.innerReason - 1;
+        leaf = arrived = vtepLeaf;
+        vrf = vniVrf;
+        src = key.innerSrc;
+        dst = key.innerDst;
+        proto = key.innerProto;
+        sport = key.innerSport;
+        dport = key.innerDport;
+      }
+    }
+    const flows = this.flows;
+    const f = flows.findOrInsert(src, dst, ((sport << 16) | dport) >>> 0, FlowTable.meta(proto, leaf, vrf));
+    if (flows.isNew) this.forward(f, leaf, vrf, src, dst, proto, sport, dport, arrived);
+    const reason = flows.reason[f]!;
+    return reason === 0 ? f : -reason - 1;
+  }
+
+  private forward(f: number, leaf: number, vrf: number, src: number, dst: number, proto: number, sport: number, dport: number, arrived: number): void {
+    const p = this.path;
+    const flows = this.flows;
+    resolvePath(this.fabric, leaf, vrf, src, dst, proto, sport, dport, arrived, p);
+    flows.reason[f] = p.reason;
+    flows.vtep[f] = p.vtep;
+    flows.vm[f] = p.vm;
+    flows.other[f] = p.other;
+    flows.outerSport[f] = p.outerSport;
+    flows.stageCount[f] = p.stages;
+    const base = f * MAX_STAGES;
+    for (let s = 0; s < p.stages; s++) {
+      flows.stageRoute[base + s] = p.stageRoute[s]!;
+      flows.stageMember[base + s] = p.stageMember[s]!;
+    }
+  }
+
+  /** Skipped frames by reason name, non-zero ones only. */
+  skippedByReason(): Record<string, number> {
+    const out: Record<string, number> = {};
+    SKIP_NAMES.forEach((name, i) => {
+      if (i !== 0 && this.skipped[i]! > 0) out[name] = this.skipped[i]!;
+    });
+    return out;
+  }
+}

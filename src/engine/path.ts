@@ -1,0 +1,93 @@
+// One flow's way through the fabric: lookup, hash and select at each leaf until a VM, an opaque hop, or a drop.
+
+import { HOP_OPAQUE, HOP_VM, HOP_VTEP, tableOf, type Fabric } from '../fabric/converge.js';
+import { MAX_STAGES } from '../stats/flowtable.js';
+import { REASON_NAMES } from '../wire/decode.js';
+
+/** Skip reasons the engine adds after the decoder's own. */
+export const REASON_NO_ROUTE = REASON_NAMES.length;
+export const REASON_UNKNOWN_VNI = REASON_NAMES.length + 1;
+export const REASON_LOOP = REASON_NAMES.length + 2;
+export const SKIP_NAMES: readonly string[] = [...REASON_NAMES, 'no-route', 'unknown-vni', 'loop'];
+
+/** Where a flow went; one instance is reused for every flow. */
+export class PathResult {
+  reason = 0;
+  vtep = -1;
+  vm = -1;
+  other = -1;
+  outerSport = 0;
+  stages = 0;
+  readonly stageLeaf = new Int32Array(MAX_STAGES);
+  readonly stageRoute = new Int32Array(MAX_STAGES);
+  readonly stageMember = new Int32Array(MAX_STAGES);
+  readonly stageHash = new Uint32Array(MAX_STAGES);
+}
+
+/**
+ * Linux's VXLAN source port (udp_flow_src_port): the flow hash scaled into [low, high). The kernel's range
+ * excludes `high` itself; so does ours, so a capture of ours and of the kernel agree.
+ */
+export function vxlanSourcePort(hash: number, low: number, high: number): number {
+  if (high <= low) return low;
+  return Math.floor(((hash >>> 0) * (high - low)) / 4294967296) + low;
+}
+
+/**
+ * Forwards one flow entering at (leaf, vrf). Every leaf on the way looks the destination up in the VRF, hashes
+ * the 5-tuple with its own hasher and picks a member; a VTEP member carries the flow to that leaf (same VRF, by
+ * its L3 VNI), a VM member delivers it, an opaque member hands it out of the fabric.
+ * `arrivedVtep` >= 0 when the flow came in as VXLAN to that leaf: it is counted as the flow's VTEP.
+ */
+export function resolvePath(
+  fabric: Fabric,
+  entryLeaf: number,
+  vrf: number,
+  src: number,
+  dst: number,
+  proto: number,
+  sport: number,
+  dport: number,
+  arrivedVtep: number,
+  out: PathResult,
+): void {
+  out.reason = 0;
+  out.vtep = arrivedVtep;
+  out.vm = -1;
+  out.other = -1;
+  out.outerSport = 0;
+  out.stages = 0;
+  const vxlan = fabric.topology.vxlan;
+  let leaf = entryLeaf;
+  for (;;) {
+    if (out.stages === MAX_STAGES) {
+      out.reason = REASON_LOOP;
+      return;
+    }
+    const routeId = tableOf(fabric, leaf, vrf).lookup(dst);
+    if (routeId < 0) {
+      out.reason = REASON_NO_ROUTE;
+      return;
+    }
+    const route = fabric.routes[routeId]!;
+    const hash = fabric.hashers[leaf]!(src, dst, proto, sport, dport);
+    const member = route.group.select(hash);
+    const s = out.stages++;
+    out.stageLeaf[s] = leaf;
+    out.stageRoute[s] = routeId;
+    out.stageMember[s] = member;
+    out.stageHash[s] = hash;
+    const hop = route.nextHops[member]!;
+    if (hop.kind === HOP_VTEP) {
+      if (out.vtep < 0) {
+        out.vtep = hop.target;
+        out.outerSport = vxlanSourcePort(hash, vxlan.sourcePortLow, vxlan.sourcePortHigh);
+      }
+      leaf = hop.target;
+      continue;
+    }
+    if (hop.kind === HOP_VM) out.vm = hop.target;
+    else if (hop.kind === HOP_OPAQUE) out.other = hop.target;
+    return;
+  }
+}

@@ -1,0 +1,251 @@
+// From a flow table and the fabric to the SPEC §5 report: spread per VTEP and VM, stage fairness, warnings.
+
+import { HOP_OPAQUE, HOP_VM, HOP_VTEP, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
+import { formatIpv4 } from '../wire/ipv4.js';
+import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
+import { chiSquareP, jainIndex, maxOverMean, polarizationVerdict } from '../stats/fairness.js';
+import type { OpaqueRow, Report, StageRow, VmRow, VtepRow, Warning } from '../stats/types.js';
+import type { Engine } from './engine.js';
+
+/** Analytic destination of a flow: probability per VTEP, VM and opaque hop, from the weights alone. */
+interface Expectation {
+  vtep: Float64Array;
+  vm: Float64Array;
+  other: Float64Array;
+}
+
+/** Hashes that spread by a linear map over GF(2): another seed cannot decorrelate two stages. */
+const LINEAR = new Set(['crc32', 'crc16', 'xor', 'toeplitz']);
+
+export function buildReport(engine: Engine): Report {
+  return reportFromFlows(engine.fabric, engine.flows, engine.packets, engine.bytes, engine.skippedByReason());
+}
+
+export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: number, bytes: number, skipped: Record<string, number>): Report {
+  const leaves = fabric.topology.leaves;
+  const vms = fabric.topology.vms;
+  const nLeaf = leaves.length;
+  const nVm = vms.length;
+  const nOther = fabric.opaque.length;
+  const vtepFlows = new Float64Array(nLeaf), vtepPackets = new Float64Array(nLeaf), vtepBytes = new Float64Array(nLeaf);
+  const vmFlows = new Float64Array(nVm), vmPackets = new Float64Array(nVm), vmBytes = new Float64Array(nVm);
+  const otherFlows = new Float64Array(nOther), otherPackets = new Float64Array(nOther), otherBytes = new Float64Array(nOther);
+  const otherNode = new Int32Array(nOther).fill(-1);
+  const expected: Expectation = { vtep: new Float64Array(nLeaf), vm: new Float64Array(nVm), other: new Float64Array(nOther) };
+  const memo = new Map<string, Expectation>();
+  // Per route: flows observed per member, and the leaf that most often handed flows to it.
+  const observed = new Map<number, Float64Array>();
+  const upstream = new Map<number, Map<number, number>>();
+  let forwarded = 0;
+
+  for (let f = 0; f < flows.size; f++) {
+    if (flows.reason[f] !== 0) continue;
+    forwarded++;
+    const p = flows.packets[f]!;
+    const b = flows.bytes[f]!;
+    const vt = flows.vtep[f]!;
+    const vm = flows.vm[f]!;
+    const ot = flows.other[f]!;
+    if (vt >= 0) (vtepFlows[vt]!++, (vtepPackets[vt]! += p), (vtepBytes[vt]! += b));
+    if (vm >= 0) (vmFlows[vm]!++, (vmPackets[vm]! += p), (vmBytes[vm]! += b));
+    if (ot >= 0) (otherFlows[ot]!++, (otherPackets[ot]! += p), (otherBytes[ot]! += b));
+    const stages = flows.stageCount[f]!;
+    for (let s = 0; s < stages; s++) {
+      const route = flows.stageRoute[f * MAX_STAGES + s]!;
+      const member = flows.stageMember[f * MAX_STAGES + s]!;
+      let counts = observed.get(route);
+      if (!counts) observed.set(route, (counts = new Float64Array(fabric.routes[route]!.nextHops.length)));
+      counts[member]!++;
+      if (s > 0) {
+        const up = fabric.routes[flows.stageRoute[f * MAX_STAGES + s - 1]!]!.leaf;
+        const m = upstream.get(route) ?? new Map<number, number>();
+        m.set(up, (m.get(up) ?? 0) + 1);
+        upstream.set(route, m);
+      }
+      if (ot >= 0 && s === stages - 1) otherNode[ot] = fabric.routes[route]!.leaf;
+    }
+    const meta = flows.meta[f]!;
+    const e = expectationOf(fabric, FlowTable.entryLeaf(meta), FlowTable.entryVrf(meta), flows.dst[f]!, vt >= 0 && stages > 0 && fabric.routes[flows.stageRoute[f * MAX_STAGES]!]!.leaf === vt ? vt : -1, memo);
+    addInto(expected.vtep, e.vtep);
+    addInto(expected.vm, e.vm);
+    addInto(expected.other, e.other);
+  }
+  const share = (n: number): number => (forwarded > 0 ? n / forwarded : 0);
+  const exp = (n: number): number => (forwarded > 0 ? n / forwarded : 0);
+
+  const vteps: VtepRow[] = [];
+  leaves.forEach((leaf, i) => {
+    if (vtepFlows[i]! === 0 && expected.vtep[i]! === 0) return;
+    vteps.push({ name: leaf.name, address: formatIpv4(leaf.vtep), flows: vtepFlows[i]!, packets: vtepPackets[i]!, bytes: vtepBytes[i]!, share: share(vtepFlows[i]!), expected: exp(expected.vtep[i]!) });
+  });
+  const vmRows: VmRow[] = vms.map((vm, i) => ({
+    name: vm.name, leaf: vm.leaf, address: formatIpv4(vm.address), flows: vmFlows[i]!, packets: vmPackets[i]!, bytes: vmBytes[i]!, share: share(vmFlows[i]!), expected: exp(expected.vm[i]!),
+  }));
+  const others: OpaqueRow[] = [];
+  fabric.opaque.forEach((address, i) => {
+    if (otherFlows[i]! === 0) return;
+    others.push({ node: otherNode[i]! >= 0 ? fabric.leafNames[otherNode[i]!]! : '', address: formatIpv4(address), flows: otherFlows[i]!, packets: otherPackets[i]!, bytes: otherBytes[i]!, share: share(otherFlows[i]!) });
+  });
+
+  const stages: StageRow[] = [];
+  const warnings: Warning[] = [];
+  const routeIds = [...observed.keys()].sort((a, b) => a - b);
+  for (const id of routeIds) {
+    const route = fabric.routes[id]!;
+    const live = route.nextHops.filter((_, m) => route.group.isLive(m)).length;
+    if (live < 2) continue;
+    const counts = [...observed.get(id)!];
+    const shares = route.group.expectedShares();
+    const total = counts.reduce((a, b) => a + b, 0);
+    const row: StageRow = {
+      node: fabric.leafNames[route.leaf]!,
+      vrf: fabric.vrfNames[route.vrf]!,
+      prefix: routePrefix(route),
+      flows: total,
+      maxOverMean: maxOverMean(counts, shares),
+      jain: jainIndex(counts, shares),
+      chiSquareP: chiSquareP(counts, shares),
+      nextHops: route.nextHops.map((hop, m) => ({ name: hopName(fabric, hop.kind, hop.target, hop.address), flows: counts[m]!, expected: shares[m]! })),
+    };
+    stages.push(row);
+    const ups = upstream.get(id);
+    if (ups && ups.size > 0) {
+      const baseline = baselineCounts(fabric, flows, route);
+      if (polarizationVerdict(counts, baseline, shares)) {
+        const up = [...ups.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+        warnings.push({ kind: 'polarization', node: row.node, message: polarizationMessage(fabric, route, up, row) });
+      }
+    }
+    if (row.chiSquareP < 1e-6) {
+      warnings.push({ kind: 'imbalance', node: row.node, message: `${row.node} spreads ${row.prefix} (vrf ${row.vrf}) unlike its weights: chi-square p = ${row.chiSquareP.toExponential(1)}, max/mean ${row.maxOverMean.toFixed(2)} over ${row.flows} flows` });
+    }
+  }
+  warnings.push(...unequalShareWarnings(fabric, flows, memo));
+
+  return {
+    packets,
+    bytes,
+    flows: forwarded,
+    skipped,
+    vteps,
+    vms: vmRows,
+    others,
+    stages,
+    warnings,
+  };
+}
+
+function addInto(into: Float64Array, from: Float64Array): void {
+  for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
+}
+
+function hopName(fabric: Fabric, kind: number, target: number, address: number): string {
+  if (kind === HOP_VTEP) return fabric.leafNames[target]!;
+  if (kind === HOP_VM) return fabric.vmNames[target]!;
+  return formatIpv4(address);
+}
+
+/**
+ * Where a flow to `dst` entering at (leaf, vrf) goes if every stage spreads exactly as its weights say.
+ * `arrived` >= 0: the flow came in as VXLAN to that leaf, which is then its VTEP.
+ */
+function expectationOf(fabric: Fabric, leaf: number, vrf: number, dst: number, arrived: number, memo: Map<string, Expectation>): Expectation {
+  const key = `${leaf}|${vrf}|${dst}|${arrived}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const e: Expectation = {
+    vtep: new Float64Array(fabric.leafNames.length),
+    vm: new Float64Array(fabric.vmNames.length),
+    other: new Float64Array(fabric.opaque.length),
+  };
+  const walk = (at: number, p: number, depth: number, vtepChosen: boolean): void => {
+    if (depth >= MAX_STAGES) return;
+    const id = tableOf(fabric, at, vrf).lookup(dst);
+    if (id < 0) return;
+    const route = fabric.routes[id]!;
+    const shares = route.group.expectedShares();
+    route.nextHops.forEach((hop, m) => {
+      const q = p * shares[m]!;
+      if (q === 0) return;
+      if (hop.kind === HOP_VTEP) {
+        if (!vtepChosen) e.vtep[hop.target]! += q;
+        walk(hop.target, q, depth + 1, true);
+      } else if (hop.kind === HOP_VM) e.vm[hop.target]! += q;
+      else if (hop.kind === HOP_OPAQUE) e.other[hop.target]! += q;
+    });
+  };
+  if (arrived >= 0) e.vtep[arrived] = 1;
+  walk(leaf, 1, 0, arrived >= 0);
+  memo.set(key, e);
+  return e;
+}
+
+/** The stage's spread had every forwarded flow to its prefix reached it: the counterfactual polarization compares against. */
+function baselineCounts(fabric: Fabric, flows: FlowTable, route: FabricRoute): number[] {
+  const counts = new Array<number>(route.nextHops.length).fill(0);
+  const hasher = fabric.hashers[route.leaf]!;
+  const table = tableOf(fabric, route.leaf, route.vrf);
+  for (let f = 0; f < flows.size; f++) {
+    if (flows.reason[f] !== 0) continue;
+    const meta = flows.meta[f]!;
+    if (FlowTable.entryVrf(meta) !== route.vrf) continue;
+    const dst = flows.dst[f]!;
+    if (table.lookup(dst) !== route.id) continue;
+    const ports = flows.ports[f]!;
+    const h = hasher(flows.src[f]!, dst, FlowTable.proto(meta), FlowTable.sport(ports), FlowTable.dport(ports));
+    counts[route.group.select(h)]!++;
+  }
+  return counts;
+}
+
+function polarizationMessage(fabric: Fabric, route: FabricRoute, upstream: number, row: StageRow): string {
+  const a = fabric.topology.leaves[route.leaf]!.hash;
+  const b = fabric.topology.leaves[upstream]!.hash;
+  const me = fabric.leafNames[route.leaf]!;
+  const up = fabric.leafNames[upstream]!;
+  const sameFields = a.fields.join(',') === b.fields.join(',');
+  const starved = row.nextHops.filter((h) => h.expected > 0 && h.flows === 0).map((h) => h.name);
+  const base = `${me} is polarized by ${up}: the flows ${up} sends it spread over ${row.prefix} with max/mean ${row.maxOverMean.toFixed(2)}, far worse than the same traffic would spread over all flows`;
+  const starve = starved.length ? `; ${starved.join(', ')} get${starved.length === 1 ? 's' : ''} no flow at all` : '';
+  let why: string;
+  if (a.algorithm === b.algorithm && a.seed === b.seed && sameFields) {
+    why = `; both hash alike (${a.algorithm}, seed ${a.seed}, fields ${a.fields.join(',')}), so ${me} re-splits a slice ${up} already cut by the same hash. Give the leaves distinct seeds or algorithms`;
+  } else if (a.algorithm === b.algorithm && sameFields && LINEAR.has(a.algorithm)) {
+    why = `; both use ${a.algorithm}, which is linear over GF(2): a different seed only XORs every hash with one constant, so it does not decorrelate the two stages. Use linux-l4 (SipHash) with distinct seeds, or another algorithm at one stage`;
+  } else {
+    why = `; the two stages' hashes (${up}: ${b.algorithm}, ${me}: ${a.algorithm}) are correlated on this traffic`;
+  }
+  return base + starve + why;
+}
+
+/** SPEC §5 `unequal-share`: VMs serving one prefix expect shares more than 1.5x apart. */
+function unequalShareWarnings(fabric: Fabric, flows: FlowTable, memo: Map<string, Expectation>): Warning[] {
+  const out: Warning[] = [];
+  const seen = new Set<number>();
+  const ingressTable = tableOf(fabric, fabric.ingressLeaf, fabric.ingressVrf);
+  for (let f = 0; f < flows.size; f++) {
+    if (flows.reason[f] !== 0) continue;
+    const meta = flows.meta[f]!;
+    if (FlowTable.entryLeaf(meta) !== fabric.ingressLeaf || FlowTable.entryVrf(meta) !== fabric.ingressVrf) continue;
+    const dst = flows.dst[f]!;
+    const id = ingressTable.lookup(dst);
+    if (id < 0 || seen.has(id)) continue;
+    seen.add(id);
+    const e = expectationOf(fabric, fabric.ingressLeaf, fabric.ingressVrf, dst, -1, memo);
+    const serving = [...e.vm].map((p, i) => ({ p, name: fabric.vmNames[i]! })).filter((x) => x.p > 0);
+    if (serving.length < 2) continue;
+    const hi = serving.reduce((a, b) => (b.p > a.p ? b : a));
+    const lo = serving.reduce((a, b) => (b.p < a.p ? b : a));
+    if (hi.p / lo.p <= 1.5) continue;
+    const route = fabric.routes[id]!;
+    const fix = fabric.topology.weighting === 'equal'
+      ? ' Set `defaults: { weighting: paths }` so each VTEP is weighted by the VMs behind it (UCMP, as the BGP link-bandwidth community does) and every VM gets an equal share.'
+      : '';
+    out.push({
+      kind: 'unequal-share',
+      node: fabric.leafNames[fabric.ingressLeaf]!,
+      message: `VMs serving ${routePrefix(route)} expect unequal shares: ${hi.name} ${(hi.p * 100).toFixed(1)}% but ${lo.name} ${(lo.p * 100).toFixed(1)}% (${(hi.p / lo.p).toFixed(1)}x), because ${fabric.leafNames[fabric.ingressLeaf]} weights VTEPs, not VMs.${fix}`,
+    });
+  }
+  return out;
+}

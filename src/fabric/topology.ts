@@ -1,0 +1,475 @@
+// The topology file of SPEC §2: parsed, validated with file/key-path/line errors, defaults applied.
+
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YamlNode, type Pair } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { HASH_ALGORITHMS, HASH_FIELDS, type HashAlgorithm, type HashField, type HashSpec } from '../hash/index.js';
+import { SELECTIONS, type Selection } from '../fib/group.js';
+import { tryParseIpv4, tryParsePrefix } from '../wire/ipv4.js';
+
+export type Weighting = 'equal' | 'paths';
+export const WEIGHTINGS: readonly Weighting[] = ['equal', 'paths'];
+
+export interface VrfSpec {
+  name: string;
+  vni: number;
+}
+
+export interface StaticNextHop {
+  via: number;
+  weight: number;
+}
+
+export interface StaticRoute {
+  vrf: string;
+  prefix: number;
+  length: number;
+  nextHops: StaticNextHop[];
+}
+
+export interface LeafSpec {
+  name: string;
+  vtep: number;
+  asn: number;
+  /** The hash this leaf forwards with, seed resolved (explicit, or derived from the leaf's name). */
+  hash: HashSpec;
+  /** True when the seed was written in the file (defaults or leaf), false when derived from the name. */
+  seedExplicit: boolean;
+  selection: Selection;
+  buckets: number;
+  maximumPaths: number;
+  routes: StaticRoute[];
+}
+
+export interface VmSpec {
+  name: string;
+  leaf: string;
+  vrf: string;
+  address: number;
+  length: number;
+  /** The leaf's side of the point-to-point subnet: the VM's EBGP neighbour. */
+  peer: number;
+  asn: number;
+  announce: { prefix: number; length: number }[];
+}
+
+export interface VxlanSpec {
+  port: number;
+  sourcePortLow: number;
+  sourcePortHigh: number;
+}
+
+export interface Topology {
+  /** Where it came from: a file name, or "built-in". */
+  source: string;
+  vrfs: VrfSpec[];
+  leaves: LeafSpec[];
+  vms: VmSpec[];
+  ingress: { leaf: string; vrf: string };
+  weighting: Weighting;
+  vxlan: VxlanSpec;
+}
+
+/** SPEC §1: the fabric every command uses when no --topology is given. */
+export const DEFAULT_TOPOLOGY_YAML = `vrfs:
+  TENANT-A: { vni: 10100 }
+leaves:
+  border: { vtep: 10.1.1.254, asn: 65000 }
+  leaf-1: { vtep: 10.1.1.1, asn: 65001 }
+  leaf-2: { vtep: 10.1.1.2, asn: 65002 }
+  leaf-3: { vtep: 10.1.1.3, asn: 65003 }
+vms:
+  VM-1: { leaf: leaf-1, vrf: TENANT-A, address: 172.16.1.1/31, asn: 65100, announce: [192.168.100.10/32] }
+  VM-2: { leaf: leaf-2, vrf: TENANT-A, address: 172.16.2.1/31, asn: 65100, announce: [192.168.100.10/32] }
+  VM-A: { leaf: leaf-3, vrf: TENANT-A, address: 172.16.3.1/31, asn: 65100, announce: [192.168.100.10/32] }
+  VM-B: { leaf: leaf-3, vrf: TENANT-A, address: 172.16.3.3/31, asn: 65100, announce: [192.168.100.10/32] }
+  VM-C: { leaf: leaf-3, vrf: TENANT-A, address: 172.16.3.5/31, asn: 65100, announce: [192.168.100.10/32] }
+ingress: { leaf: border, vrf: TENANT-A }
+`;
+
+const DEFAULT_HASH: { algorithm: HashAlgorithm; fields: readonly HashField[] } = {
+  algorithm: 'linux-l4',
+  fields: HASH_FIELDS,
+};
+
+/**
+ * A seed for a leaf that names none: FNV-1a of its name, so distinct leaves hash differently, as independent
+ * boxes do (each Linux box draws its own random multipath seed at boot).
+ */
+export function seedFromName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) || 1;
+}
+
+/** Reads and validates a topology file; with no path, the built-in default. */
+export function loadTopology(path?: string): Topology {
+  if (path === undefined) return parseTopology(DEFAULT_TOPOLOGY_YAML, 'built-in');
+  let text: string;
+  try {
+    if (statSync(path).isDirectory()) throw new UsageError('topology is a directory, not a file', path);
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? 'no such topology file' : `cannot read topology (${code ?? String(e)})`, path);
+  }
+  return parseTopology(text, path);
+}
+
+/** Validation context: turns a YAML node and a key path into the one-line error SPEC §2 asks for. */
+class Checker {
+  readonly lines = new LineCounter();
+  constructor(readonly file: string) {}
+
+  lineOf(node: YamlNode | Pair | null | undefined): number {
+    const range = node && 'range' in node ? node.range : node && 'key' in node ? (node.key as YamlNode)?.range : undefined;
+    return range ? this.lines.linePos(range[0]).line : 0;
+  }
+
+  fail(what: string, path: string, node: YamlNode | Pair | null | undefined): never {
+    const line = this.lineOf(node);
+    const at = [path, line ? `line ${line}` : ''].filter(Boolean).join(', ');
+    throw new UsageError(what, at ? `${this.file}: ${at}` : this.file);
+  }
+
+  /** The entries of a mapping, keys as strings, unknown keys refused. */
+  entries(node: unknown, path: string, allowed?: readonly string[]): [string, YamlNode | null, Pair][] {
+    if (!isMap(node)) this.fail(`expected a mapping, got ${describe(node)}`, path, node as YamlNode);
+    const out: [string, YamlNode | null, Pair][] = [];
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      const keyPath = path ? `${path}.${key}` : String(key);
+      if (key === undefined) this.fail('keys must be plain names', path, pair.key as YamlNode);
+      if (allowed && !allowed.includes(key)) {
+        this.fail(`unknown key '${key}' (expected one of ${allowed.join(', ')})`, keyPath, pair.key as YamlNode);
+      }
+      out.push([key, pair.value as YamlNode | null, pair]);
+    }
+    return out;
+  }
+
+  scalar(node: unknown, path: string): unknown {
+    if (!isScalar(node)) this.fail(`expected a value, got ${describe(node)}`, path, node as YamlNode);
+    return node.value;
+  }
+
+  string(node: unknown, path: string): string {
+    const v = this.scalar(node, path);
+    if (typeof v !== 'string' && typeof v !== 'number') this.fail(`expected a name, got ${describe(node)}`, path, node as YamlNode);
+    return String(v);
+  }
+
+  integer(node: unknown, path: string, min: number, max: number, what = 'value'): number {
+    const v = this.scalar(node, path);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(`${what} ${JSON.stringify(v)} is not an integer in ${min}..${max}`, path, node as YamlNode);
+    }
+    return v;
+  }
+
+  address(node: unknown, path: string): number {
+    const v = this.string(node, path);
+    const a = tryParseIpv4(v);
+    if (a < 0) this.fail(`bad IPv4 address '${v}'`, path, node as YamlNode);
+    return a;
+  }
+
+  prefix(node: unknown, path: string, strictHost = true): { prefix: number; length: number; address: number } {
+    const v = this.string(node, path);
+    const p = tryParsePrefix(v);
+    if (!p) this.fail(`bad IPv4 prefix '${v}'`, path, node as YamlNode);
+    if (strictHost && p.address !== p.network) this.fail(`prefix '${v}' has host bits set`, path, node as YamlNode);
+    return { prefix: p.network, length: p.length, address: p.address };
+  }
+
+  oneOf<T extends string>(node: unknown, path: string, choices: readonly T[], what: string): T {
+    const v = this.string(node, path);
+    if (!choices.includes(v as T)) this.fail(`unknown ${what} '${v}' (expected one of ${choices.join(', ')})`, path, node as YamlNode);
+    return v as T;
+  }
+
+  seq(node: unknown, path: string): YamlNode[] {
+    if (!isSeq(node)) this.fail(`expected a list, got ${describe(node)}`, path, node as YamlNode);
+    return node.items as YamlNode[];
+  }
+}
+
+function describe(node: unknown): string {
+  if (node === null || node === undefined) return 'nothing';
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) return JSON.stringify(node.value);
+  return 'something else';
+}
+
+interface HashOverride {
+  algorithm?: HashAlgorithm;
+  seed?: number;
+  fields?: HashField[];
+}
+
+interface LeafOverrides {
+  hash?: HashOverride;
+  selection?: Selection;
+  buckets?: number;
+  maximumPaths?: number;
+}
+
+const LEAF_KEYS = ['vtep', 'asn', 'hash', 'selection', 'buckets', 'maximum-paths', 'routes'] as const;
+const DEFAULTS_KEYS = ['hash', 'selection', 'buckets', 'maximum-paths', 'weighting', 'vxlan'] as const;
+
+/** Parses topology YAML text; `source` names the file in errors. */
+export function parseTopology(text: string, source: string): Topology {
+  const c: Checker = new Checker(source);
+  const doc = parseDocument(text, { lineCounter: c.lines, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const line = err.linePos?.[0]?.line;
+    const msg = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new UsageError(`YAML syntax: ${msg}`, `${source}${line ? `: line ${line}` : ''}`);
+  }
+  const root = doc.contents;
+  if (root === null) c.fail('the topology is empty', '', null);
+
+  let vrfsNode: YamlNode | null = null;
+  let defaultsNode: YamlNode | null = null;
+  let leavesNode: YamlNode | null = null;
+  let vmsNode: YamlNode | null = null;
+  let ingressNode: YamlNode | null = null;
+  for (const [key, value] of c.entries(root, '', ['vrfs', 'defaults', 'leaves', 'vms', 'ingress'])) {
+    if (key === 'vrfs') vrfsNode = value;
+    else if (key === 'defaults') defaultsNode = value;
+    else if (key === 'leaves') leavesNode = value;
+    else if (key === 'vms') vmsNode = value;
+    else ingressNode = value;
+  }
+  for (const [key, node] of [['vrfs', vrfsNode], ['leaves', leavesNode], ['ingress', ingressNode]] as const) {
+    if (node === null) c.fail(`missing required key '${key}'`, key, root as YamlNode);
+  }
+
+  // vrfs
+  const vrfs: VrfSpec[] = [];
+  const vniSeen = new Map<number, string>();
+  for (const [name, value] of c.entries(vrfsNode, 'vrfs')) {
+    const path = `vrfs.${name}`;
+    let vni: number | undefined;
+    for (const [key, v] of c.entries(value, path, ['vni'])) {
+      if (key === 'vni') vni = c.integer(v, `${path}.vni`, 1, 16777215, 'VNI');
+    }
+    if (vni === undefined) c.fail(`missing required key 'vni'`, path, value);
+    const other = vniSeen.get(vni);
+    if (other !== undefined) c.fail(`VNI ${vni} is already used by VRF ${other}`, `${path}.vni`, value);
+    vniSeen.set(vni, name);
+    vrfs.push({ name, vni });
+  }
+  const vrfNames = vrfs.map((v) => v.name);
+
+  // defaults
+  const defaults: LeafOverrides = {};
+  let weighting: Weighting = 'equal';
+  const vxlan: VxlanSpec = { port: 4789, sourcePortLow: 49152, sourcePortHigh: 65535 };
+  if (defaultsNode !== null) {
+    for (const [key, value] of c.entries(defaultsNode, 'defaults', DEFAULTS_KEYS)) {
+      const path = `defaults.${key}`;
+      if (key === 'weighting') weighting = c.oneOf(value, path, WEIGHTINGS, 'weighting');
+      else if (key === 'vxlan') readVxlan(c, value, path, vxlan);
+      else readOverride(c, key, value, path, defaults);
+    }
+  }
+
+  // leaves
+  const leaves: LeafSpec[] = [];
+  const vtepSeen = new Map<number, string>();
+  const staticNodes: { leaf: LeafSpec; node: YamlNode | null; path: string }[] = [];
+  for (const [name, value, pair] of c.entries(leavesNode, 'leaves')) {
+    const path = `leaves.${name}`;
+    const own: LeafOverrides = {};
+    let vtep: number | undefined;
+    let asn: number | undefined;
+    let routesNode: YamlNode | null = null;
+    for (const [key, v] of c.entries(value, path, LEAF_KEYS)) {
+      const p = `${path}.${key}`;
+      if (key === 'vtep') {
+        vtep = c.address(v, p);
+        const other = vtepSeen.get(vtep);
+        if (other !== undefined) c.fail(`duplicate VTEP ${c.string(v, p)} (also ${other}'s)`, p, v);
+        vtepSeen.set(vtep, name);
+      } else if (key === 'asn') asn = c.integer(v, p, 1, 4294967295, 'ASN');
+      else if (key === 'routes') routesNode = v;
+      else readOverride(c, key, v, p, own);
+    }
+    if (vtep === undefined) c.fail(`missing required key 'vtep'`, path, value ?? pair);
+    const explicitSeed = own.hash?.seed ?? defaults.hash?.seed;
+    const leaf: LeafSpec = {
+      name,
+      vtep,
+      asn: asn ?? 0,
+      hash: {
+        algorithm: own.hash?.algorithm ?? defaults.hash?.algorithm ?? DEFAULT_HASH.algorithm,
+        seed: explicitSeed ?? seedFromName(name),
+        fields: own.hash?.fields ?? defaults.hash?.fields ?? [...DEFAULT_HASH.fields],
+      },
+      seedExplicit: explicitSeed !== undefined,
+      selection: own.selection ?? defaults.selection ?? 'hash-threshold',
+      buckets: own.buckets ?? defaults.buckets ?? 128,
+      maximumPaths: own.maximumPaths ?? defaults.maximumPaths ?? 64,
+      routes: [],
+    };
+    leaves.push(leaf);
+    staticNodes.push({ leaf, node: routesNode, path: `${path}.routes` });
+  }
+  const leafNames = leaves.map((l) => l.name);
+
+  // static routes, once every leaf is known
+  for (const { leaf, node, path } of staticNodes) {
+    if (node === null) continue;
+    for (const [vrf, perVrf, pair] of c.entries(node, path)) {
+      const vp = `${path}.${vrf}`;
+      if (!vrfNames.includes(vrf)) c.fail(`unknown VRF '${vrf}'`, vp, pair.key as YamlNode);
+      for (const [prefixText, hops, routePair] of c.entries(perVrf, vp)) {
+        const rp = `${vp}.${prefixText}`;
+        const p = c.prefix(routePair.key, rp);
+        const nextHops: StaticNextHop[] = [];
+        c.seq(hops, rp).forEach((hop, i) => {
+          const hp = `${rp}[${i}]`;
+          let via: number | undefined;
+          let weight = 1;
+          for (const [key, v] of c.entries(hop, hp, ['via', 'weight'])) {
+            if (key === 'via') via = c.address(v, `${hp}.via`);
+            else {
+              const w = c.scalar(v, `${hp}.weight`);
+              if (typeof w !== 'number' || !Number.isInteger(w) || w <= 0) {
+                c.fail(`weight ${JSON.stringify(w)} must be a positive integer`, `${hp}.weight`, v);
+              }
+              if (w > 65535) c.fail(`weight ${w} is above 65535`, `${hp}.weight`, v);
+              weight = w;
+            }
+          }
+          if (via === undefined) c.fail(`missing required key 'via'`, hp, hop);
+          if (via === leaf.vtep) c.fail(`a static route cannot point at the leaf's own VTEP`, `${hp}.via`, hop);
+          nextHops.push({ via, weight });
+        });
+        if (nextHops.length === 0) c.fail('a static route needs at least one next-hop', rp, hops);
+        leaf.routes.push({ vrf, prefix: p.prefix, length: p.length, nextHops });
+      }
+    }
+  }
+
+  // vms
+  const vms: VmSpec[] = [];
+  const addressSeen = new Map<number, string>();
+  if (vmsNode !== null) {
+    for (const [name, value, pair] of c.entries(vmsNode, 'vms')) {
+      const path = `vms.${name}`;
+      let leaf: string | undefined;
+      let vrf: string | undefined;
+      let addr: { prefix: number; length: number; address: number } | undefined;
+      let asn = 0;
+      const announce: { prefix: number; length: number }[] = [];
+      for (const [key, v] of c.entries(value, path, ['leaf', 'vrf', 'address', 'asn', 'announce'])) {
+        const p = `${path}.${key}`;
+        if (key === 'leaf') {
+          leaf = c.string(v, p);
+          if (!leafNames.includes(leaf)) c.fail(`unknown leaf '${leaf}'`, p, v);
+        } else if (key === 'vrf') {
+          vrf = c.string(v, p);
+          if (!vrfNames.includes(vrf)) c.fail(`unknown VRF '${vrf}'`, p, v);
+        } else if (key === 'address') {
+          addr = c.prefix(v, p, false);
+          if (addr.length > 31) c.fail(`VM address '${c.string(v, p)}' needs a point-to-point prefix (/31 or shorter)`, p, v);
+          if (addr.length < 31 && (addr.address === addr.prefix || addr.address === (addr.prefix | ~(0xffffffff << (32 - addr.length) >>> 0)) >>> 0)) {
+            c.fail(`VM address '${c.string(v, p)}' is the subnet's network or broadcast address`, p, v);
+          }
+          const other = addressSeen.get(addr.address);
+          if (other !== undefined) c.fail(`address already used by ${other}`, p, v);
+          addressSeen.set(addr.address, name);
+        } else if (key === 'asn') asn = c.integer(v, p, 1, 4294967295, 'ASN');
+        else {
+          c.seq(v, p).forEach((item, i) => {
+            const q = c.prefix(item, `${p}[${i}]`);
+            announce.push({ prefix: q.prefix, length: q.length });
+          });
+        }
+      }
+      if (leaf === undefined) c.fail(`missing required key 'leaf'`, path, value ?? pair);
+      if (vrf === undefined) c.fail(`missing required key 'vrf'`, path, value ?? pair);
+      if (addr === undefined) c.fail(`missing required key 'address'`, path, value ?? pair);
+      vms.push({ name, leaf, vrf, address: addr.address, length: addr.length, peer: peerOf(addr), asn, announce });
+    }
+  }
+
+  // ingress
+  let ingressLeaf: string | undefined;
+  let ingressVrf: string | undefined;
+  for (const [key, v] of c.entries(ingressNode, 'ingress', ['leaf', 'vrf'])) {
+    const p = `ingress.${key}`;
+    if (key === 'leaf') {
+      ingressLeaf = c.string(v, p);
+      if (!leafNames.includes(ingressLeaf)) c.fail(`unknown leaf '${ingressLeaf}'`, p, v);
+    } else {
+      ingressVrf = c.string(v, p);
+      if (!vrfNames.includes(ingressVrf)) c.fail(`unknown VRF '${ingressVrf}'`, p, v);
+    }
+  }
+  if (ingressLeaf === undefined) c.fail(`missing required key 'leaf'`, 'ingress', ingressNode);
+  if (ingressVrf === undefined) c.fail(`missing required key 'vrf'`, 'ingress', ingressNode);
+
+  for (const leaf of leaves) {
+    if (leaf.selection === 'resilient') {
+      // Every group on the leaf must fit its bucket table; the largest possible group is maximum-paths wide.
+      const widest = Math.min(leaf.maximumPaths, Math.max(vms.length, leaves.length, 1));
+      if (leaf.buckets < widest) {
+        c.fail(`buckets ${leaf.buckets} is fewer than the ${widest} next-hops a group may have`, `leaves.${leaf.name}.buckets`, leavesNode);
+      }
+    }
+  }
+
+  return { source, vrfs, leaves, vms, ingress: { leaf: ingressLeaf, vrf: ingressVrf }, weighting, vxlan };
+}
+
+function peerOf(addr: { prefix: number; length: number; address: number }): number {
+  if (addr.length === 31) return (addr.address ^ 1) >>> 0;
+  // A wider subnet: the leaf takes the first host address, or the second when the VM has the first.
+  const first = (addr.prefix + 1) >>> 0;
+  return first === addr.address ? (first + 1) >>> 0 : first;
+}
+
+function readOverride(c: Checker, key: string, value: YamlNode | null, path: string, into: LeafOverrides): void {
+  if (key === 'hash') {
+    const h: HashOverride = {};
+    for (const [k, v] of c.entries(value, path, ['algorithm', 'seed', 'fields'])) {
+      const p = `${path}.${k}`;
+      if (k === 'algorithm') h.algorithm = c.oneOf(v, p, HASH_ALGORITHMS, 'hash algorithm');
+      else if (k === 'seed') h.seed = c.integer(v, p, 0, 4294967295, 'seed');
+      else {
+        const fields = c.seq(v, p).map((f, i) => c.oneOf(f, `${p}[${i}]`, HASH_FIELDS, 'hash field'));
+        if (fields.length === 0) c.fail('the field list is empty', p, v);
+        if (new Set(fields).size !== fields.length) c.fail('a field is listed twice', p, v);
+        h.fields = fields;
+      }
+    }
+    into.hash = h;
+  } else if (key === 'selection') into.selection = c.oneOf(value, path, SELECTIONS, 'selection');
+  else if (key === 'buckets') into.buckets = c.integer(value, path, 1, 1 << 20, 'buckets');
+  else if (key === 'maximum-paths') into.maximumPaths = c.integer(value, path, 1, 1024, 'maximum-paths');
+}
+
+function readVxlan(c: Checker, value: YamlNode | null, path: string, into: VxlanSpec): void {
+  for (const [k, v] of c.entries(value, path, ['port', 'source-ports'])) {
+    const p = `${path}.${k}`;
+    if (k === 'port') into.port = c.integer(v, p, 1, 65535, 'port');
+    else {
+      const items = c.seq(v, p);
+      if (items.length !== 2) c.fail('source-ports is [low, high]', p, v);
+      const lo = c.integer(items[0], `${p}[0]`, 1, 65535, 'port');
+      const hi = c.integer(items[1], `${p}[1]`, 1, 65535, 'port');
+      if (lo > hi) c.fail(`source-ports low ${lo} is above high ${hi}`, p, v);
+      into.sourcePortLow = lo;
+      into.sourcePortHigh = hi;
+    }
+  }
+}

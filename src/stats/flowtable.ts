@@ -1,0 +1,160 @@
+// The flow table: open addressing over typed arrays, one column per field, no object per flow.
+
+/** Forwarding stages remembered per flow (ingress leaf, egress leaf, and room for static detours). */
+export const MAX_STAGES = 4;
+
+const EMPTY = 0;
+
+/** fmix32 from MurmurHash3: a cheap, well-mixed slot hash for the table itself (not an ECMP hash). */
+function slotHash(src: number, dst: number, ports: number, meta: number): number {
+  let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ dst, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16) ^ ports, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ meta, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Flows keyed by (source, destination, ports, meta), meta packing the protocol and where the flow entered the
+ * fabric. Each flow gets a dense index; per-flow counters and forwarding results live in columns by that index.
+ * Growth doubles the columns and the slot array: allocation happens only then, never per packet.
+ */
+export class FlowTable {
+  size = 0;
+  private slots: Int32Array; // flow index + 1, 0 = empty
+  private slotMask: number;
+  private columns = 0;
+
+  src!: Uint32Array;
+  dst!: Uint32Array;
+  /** sport << 16 | dport */
+  ports!: Uint32Array;
+  /** proto | entry leaf << 8 | entry vrf << 20 */
+  meta!: Uint32Array;
+  packets!: Float64Array;
+  bytes!: Float64Array;
+  /** 0 when forwarded, else the skip reason that stopped it */
+  reason!: Uint8Array;
+  /** the VTEP's leaf index the flow was sent to (or arrived at, for underlay traffic); -1 none */
+  vtep!: Int32Array;
+  /** the VM it was delivered to; -1 none */
+  vm!: Int32Array;
+  /** the opaque next-hop index it left by; -1 none */
+  other!: Int32Array;
+  /** outer UDP source port of its VXLAN encapsulation; 0 when not encapsulated */
+  outerSport!: Uint16Array;
+  /** number of stages, then MAX_STAGES (route id, member) pairs */
+  stageCount!: Uint8Array;
+  stageRoute!: Int32Array;
+  stageMember!: Int32Array;
+
+  constructor(initialFlows = 1 << 14) {
+    const cap = Math.max(16, 1 << Math.ceil(Math.log2(initialFlows)));
+    this.slots = new Int32Array(cap * 2);
+    this.slotMask = cap * 2 - 1;
+    this.growColumns(cap);
+  }
+
+  /** The flow's index, or -1 when it is not in the table. */
+  find(src: number, dst: number, ports: number, meta: number): number {
+    const slots = this.slots;
+    const mask = this.slotMask;
+    let i = slotHash(src, dst, ports, meta) & mask;
+    for (;;) {
+      const s = slots[i]!;
+      if (s === EMPTY) return -1;
+      const f = s - 1;
+      if (this.src[f] === src && this.dst[f] === dst && this.ports[f] === ports && this.meta[f] === meta) return f;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** The flow's index, inserting it when new; `isNew` tells which (read it before the next call). */
+  isNew = false;
+  findOrInsert(src: number, dst: number, ports: number, meta: number): number {
+    const slots = this.slots;
+    const mask = this.slotMask;
+    let i = slotHash(src, dst, ports, meta) & mask;
+    for (;;) {
+      const s = slots[i]!;
+      if (s === EMPTY) break;
+      const f = s - 1;
+      if (this.src[f] === src && this.dst[f] === dst && this.ports[f] === ports && this.meta[f] === meta) {
+        this.isNew = false;
+        return f;
+      }
+      i = (i + 1) & mask;
+    }
+    const f = this.size++;
+    if (f >= this.columns) this.growColumns(this.columns * 2);
+    this.src[f] = src;
+    this.dst[f] = dst;
+    this.ports[f] = ports;
+    this.meta[f] = meta;
+    this.vtep[f] = -1;
+    this.vm[f] = -1;
+    this.other[f] = -1;
+    if (this.size * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.slots[i] = f + 1;
+    this.isNew = true;
+    return f;
+  }
+
+  private rehash(slotCount: number): void {
+    const slots = new Int32Array(slotCount);
+    const mask = slotCount - 1;
+    for (let f = 0; f < this.size; f++) {
+      let i = slotHash(this.src[f]!, this.dst[f]!, this.ports[f]!, this.meta[f]!) & mask;
+      while (slots[i] !== EMPTY) i = (i + 1) & mask;
+      slots[i] = f + 1;
+    }
+    this.slots = slots;
+    this.slotMask = mask;
+  }
+
+  private growColumns(cap: number): void {
+    const grow = <T extends Uint32Array | Int32Array | Float64Array | Uint8Array | Uint16Array>(
+      old: T | undefined,
+      make: (n: number) => T,
+      n: number,
+    ): T => {
+      const a = make(n);
+      if (old) a.set(old as never);
+      return a;
+    };
+    this.src = grow(this.src, (n) => new Uint32Array(n), cap);
+    this.dst = grow(this.dst, (n) => new Uint32Array(n), cap);
+    this.ports = grow(this.ports, (n) => new Uint32Array(n), cap);
+    this.meta = grow(this.meta, (n) => new Uint32Array(n), cap);
+    this.packets = grow(this.packets, (n) => new Float64Array(n), cap);
+    this.bytes = grow(this.bytes, (n) => new Float64Array(n), cap);
+    this.reason = grow(this.reason, (n) => new Uint8Array(n), cap);
+    this.vtep = grow(this.vtep, (n) => new Int32Array(n), cap);
+    this.vm = grow(this.vm, (n) => new Int32Array(n), cap);
+    this.other = grow(this.other, (n) => new Int32Array(n), cap);
+    this.outerSport = grow(this.outerSport, (n) => new Uint16Array(n), cap);
+    this.stageCount = grow(this.stageCount, (n) => new Uint8Array(n), cap);
+    this.stageRoute = grow(this.stageRoute, (n) => new Int32Array(n), cap * MAX_STAGES);
+    this.stageMember = grow(this.stageMember, (n) => new Int32Array(n), cap * MAX_STAGES);
+    this.columns = cap;
+  }
+
+  static sport(ports: number): number {
+    return ports >>> 16;
+  }
+  static dport(ports: number): number {
+    return ports & 0xffff;
+  }
+  static proto(meta: number): number {
+    return meta & 0xff;
+  }
+  static entryLeaf(meta: number): number {
+    return (meta >>> 8) & 0xfff;
+  }
+  static entryVrf(meta: number): number {
+    return meta >>> 20;
+  }
+  static meta(proto: number, leaf: number, vrf: number): number {
+    return (proto | (leaf << 8) | (vrf << 20)) >>> 0;
+  }
+}
