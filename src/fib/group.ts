@@ -1,0 +1,311 @@
+// Next-hop groups: how one flow's hash picks one member of an ECMP/UCMP group (SPEC §3 "Selection").
+
+export type Selection = 'hash-threshold' | 'modulo' | 'resilient';
+
+export const SELECTIONS: readonly Selection[] = Object.freeze(['hash-threshold', 'modulo', 'resilient'] as Selection[]);
+
+/** Resilient table size when none is given (SPEC §2 `buckets`). */
+export const DEFAULT_BUCKETS = 128;
+
+/** Linux keeps the sum of weights in an `int` (fib_rebalance); beyond it the kernel's arithmetic has no meaning. */
+export const MAX_TOTAL_WEIGHT = 0x7fffffff;
+
+/** Keeps building a resilient table (O(buckets x members)) and its exact arithmetic (< 2^53) cheap. */
+export const MAX_BUCKETS = 1 << 20;
+
+/** Modulo over a weight-expanded list is a table lookup up to this many entries, a search beyond it. */
+const MAX_EXPANDED = 1 << 16;
+
+// What select() does, as small integers so the hot path never compares strings.
+const KIND_SEARCH = 0; // first live upper bound >= h (hash-threshold)
+const KIND_TABLE = 1; // table[h % modulus] (resilient; modulo with a small total)
+const KIND_MOD_SEARCH = 2; // first cumulative bound >= h % modulus (modulo with a large total)
+
+const TWO_31 = 2n ** 31n;
+
+function checkWeights(weights: readonly number[]): void {
+  if (!Array.isArray(weights) || weights.length === 0) {
+    throw new RangeError('a next-hop group needs at least one member');
+  }
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i];
+    if (typeof w !== 'number' || !Number.isSafeInteger(w) || w < 1) {
+      throw new RangeError(`next-hop weight must be a positive integer, got ${String(w)} for member ${i}`);
+    }
+    total += w;
+  }
+  if (total > MAX_TOTAL_WEIGHT) {
+    throw new RangeError(`total next-hop weight ${total} exceeds ${MAX_TOTAL_WEIGHT} (Linux sums weights in an int)`);
+  }
+}
+
+/**
+ * Linux's fib_nh_upper_bound for each member, exactly as fib_rebalance() sets them: a live member's bound is
+ * DIV_ROUND_CLOSEST_ULL((u64)cumulativeWeight << 31, total) - 1 over the live members, a dead one's is -1.
+ * Computed with BigInt because cumulativeWeight * 2^31 passes 2^53 once the total passes 2^22.
+ */
+export function linuxUpperBounds(weights: readonly number[], live?: readonly boolean[]): number[] {
+  checkWeights(weights);
+  let total = 0n;
+  for (let i = 0; i < weights.length; i++) if (live === undefined || live[i]) total += BigInt(weights[i]);
+  const bounds: number[] = new Array<number>(weights.length).fill(-1);
+  if (total === 0n) return bounds;
+  let w = 0n;
+  for (let i = 0; i < weights.length; i++) {
+    if (live !== undefined && !live[i]) continue;
+    w += BigInt(weights[i]);
+    // DIV_ROUND_CLOSEST_ULL(x, d) is (x + d / 2) / d in unsigned integer division.
+    bounds[i] = Number((w * TWO_31 + total / 2n) / total) - 1;
+  }
+  return bounds;
+}
+
+/** Largest-remainder bucket counts for the live members; every live member gets at least one bucket. */
+function resilientCounts(weights: readonly number[], live: Uint8Array, buckets: number): number[] {
+  const n = weights.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) if (live[i]) total += weights[i];
+  const counts = new Array<number>(n).fill(0);
+  const remainders: number[] = [];
+  let assigned = 0;
+  for (let i = 0; i < n; i++) {
+    if (!live[i]) continue;
+    // buckets * weight < 2^20 * 2^31 = 2^51: exact in a double, and so are % and the division below.
+    const x = buckets * weights[i];
+    const rem = x % total;
+    counts[i] = (x - rem) / total;
+    assigned += counts[i];
+    remainders.push(i);
+  }
+  // Hand the leftover buckets to the largest remainders; ties go to the lower member index (stable sort).
+  remainders.sort((a, b) => ((buckets * weights[b]) % total) - ((buckets * weights[a]) % total));
+  for (let k = 0; assigned < buckets; k++, assigned++) counts[remainders[k]]++;
+  // A live member with no bucket could never be chosen: give it one from the member most over its quota.
+  for (let i = 0; i < n; i++) {
+    if (!live[i] || counts[i] > 0) continue;
+    let donor = -1;
+    let surplus = -Infinity;
+    for (let j = 0; j < n; j++) {
+      if (!live[j] || counts[j] < 2) continue;
+      const s = counts[j] * total - buckets * weights[j]; // (count - quota) * total
+      if (s > surplus) {
+        surplus = s;
+        donor = j;
+      }
+    }
+    counts[donor]--;
+    counts[i]++;
+  }
+  return counts;
+}
+
+/** Spread each member's buckets through the table (smooth weighted round-robin), deterministic. */
+function interleave(counts: readonly number[], buckets: number): Uint32Array {
+  const table = new Uint32Array(buckets);
+  const current = new Float64Array(counts.length);
+  for (let b = 0; b < buckets; b++) {
+    let best = -1;
+    let bestValue = -Infinity;
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i] === 0) continue;
+      current[i] += counts[i];
+      if (current[i] > bestValue) {
+        bestValue = current[i];
+        best = i;
+      }
+    }
+    current[best] -= buckets;
+    table[b] = best;
+  }
+  return table;
+}
+
+/** Set only while a NextHopGroup builds another from its own state (without()), so every group has one shape. */
+let adopted: { live: Uint8Array; table: Uint32Array | null } | null = null;
+
+export class NextHopGroup {
+  readonly weights: readonly number[];
+  readonly selection: Selection;
+  /** number of members, live or not; member indices are 0..size-1 */
+  readonly size: number;
+  /** resilient table size (kept as given for the other methods) */
+  readonly buckets: number;
+
+  private readonly kind: number;
+  private readonly modulus: number;
+  /** ascending upper bounds of the live members (KIND_SEARCH, KIND_MOD_SEARCH) */
+  private readonly bounds: Uint32Array;
+  /** member index of each entry of `bounds` */
+  private readonly members: Uint32Array;
+  /** member per bucket / per slot of the weight-expanded list (KIND_TABLE) */
+  private readonly table: Uint32Array;
+  private readonly live: Uint8Array;
+  private readonly liveCount: number;
+
+  constructor(weights: readonly number[], selection: Selection, buckets: number = DEFAULT_BUCKETS) {
+    const inherited = adopted;
+    adopted = null;
+    checkWeights(weights);
+    if (selection !== 'hash-threshold' && selection !== 'modulo' && selection !== 'resilient') {
+      throw new RangeError(`unknown selection '${String(selection)}' (expected one of ${SELECTIONS.join(', ')})`);
+    }
+    const n = weights.length;
+    const live = inherited ? inherited.live : new Uint8Array(n).fill(1);
+    let liveCount = 0;
+    let liveTotal = 0;
+    for (let i = 0; i < n; i++) {
+      if (live[i]) {
+        liveCount++;
+        liveTotal += weights[i];
+      }
+    }
+    this.weights = Object.freeze(weights.slice());
+    this.selection = selection;
+    this.size = n;
+    this.buckets = buckets;
+    this.live = live;
+    this.liveCount = liveCount;
+
+    if (selection === 'resilient') {
+      if (!Number.isSafeInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) {
+        throw new RangeError(`resilient buckets must be an integer from 1 to ${MAX_BUCKETS}, got ${String(buckets)}`);
+      }
+      if (buckets < liveCount) {
+        throw new RangeError(
+          `resilient group of ${liveCount} live next-hops needs at least ${liveCount} buckets, got ${buckets}`,
+        );
+      }
+      this.kind = KIND_TABLE;
+      this.modulus = buckets;
+      this.table = inherited?.table ?? interleave(resilientCounts(weights, live, buckets), buckets);
+      this.bounds = new Uint32Array(0);
+      this.members = new Uint32Array(0);
+    } else if (selection === 'modulo') {
+      this.modulus = liveTotal;
+      if (liveTotal <= MAX_EXPANDED) {
+        this.kind = KIND_TABLE;
+        this.table = new Uint32Array(liveTotal);
+        let at = 0;
+        for (let i = 0; i < n; i++) {
+          if (!live[i]) continue;
+          this.table.fill(i, at, at + weights[i]);
+          at += weights[i];
+        }
+        this.bounds = new Uint32Array(0);
+        this.members = new Uint32Array(0);
+      } else {
+        this.kind = KIND_MOD_SEARCH;
+        this.table = new Uint32Array(0);
+        this.bounds = new Uint32Array(liveCount);
+        this.members = new Uint32Array(liveCount);
+        let cumulative = 0;
+        for (let i = 0, k = 0; i < n; i++) {
+          if (!live[i]) continue;
+          cumulative += weights[i];
+          this.bounds[k] = cumulative - 1;
+          this.members[k++] = i;
+        }
+      }
+    } else {
+      this.kind = KIND_SEARCH;
+      this.modulus = 0;
+      this.table = new Uint32Array(0);
+      const all = linuxUpperBounds(weights, Array.from(live, (x) => x === 1));
+      this.bounds = new Uint32Array(liveCount);
+      this.members = new Uint32Array(liveCount);
+      for (let i = 0, k = 0; i < n; i++) {
+        if (!live[i]) continue;
+        this.bounds[k] = all[i];
+        this.members[k++] = i;
+      }
+    }
+  }
+
+  /** Member index for a flow's 32-bit hash. Hot path: no allocation, integer work only. */
+  select(hash32: number): number {
+    let key = hash32 >>> 1;
+    const kind = this.kind;
+    if (kind === KIND_TABLE) return this.table[key % this.modulus];
+    if (kind === KIND_MOD_SEARCH) key %= this.modulus;
+    // First bound >= key; the last live bound always covers the whole range, so one is found.
+    const bounds = this.bounds;
+    let base = 0;
+    let len = bounds.length;
+    while (len > 1) {
+      const half = len >>> 1;
+      if (bounds[base + half - 1] < key) base += half;
+      len -= half;
+    }
+    return this.members[base];
+  }
+
+  /**
+   * The group after `member` fails. Member indices stay; the member is never chosen again. Resilient: only its
+   * buckets move, each to the live member then furthest under its fair share. Hash-threshold and modulo are
+   * recomputed over the remaining weights (Linux marks the next-hop dead and rebalances). A member that already
+   * failed gives back this group unchanged.
+   */
+  without(member: number): NextHopGroup {
+    if (!Number.isInteger(member) || member < 0 || member >= this.size) {
+      throw new RangeError(`no member ${String(member)} in a group of ${this.size}`);
+    }
+    if (!this.live[member]) return this;
+    if (this.liveCount === 1) throw new RangeError(`member ${member} is the last live next-hop of the group`);
+    const live = this.live.slice();
+    live[member] = 0;
+    let table: Uint32Array | null = null;
+    if (this.selection === 'resilient') table = this.rebalanceWithout(member, live);
+    adopted = { live, table };
+    try {
+      return new NextHopGroup(this.weights, this.selection, this.buckets);
+    } finally {
+      adopted = null;
+    }
+  }
+
+  private rebalanceWithout(member: number, live: Uint8Array): Uint32Array {
+    const n = this.size;
+    const buckets = this.buckets;
+    const table = this.table.slice();
+    const counts = new Array<number>(n).fill(0);
+    for (let b = 0; b < buckets; b++) counts[table[b]]++;
+    let total = 0;
+    for (let i = 0; i < n; i++) if (live[i]) total += this.weights[i];
+    for (let b = 0; b < buckets; b++) {
+      if (table[b] !== member) continue;
+      // Deficit = quota - count, scaled by total: buckets * w - count * total (< 2^52, exact).
+      let best = -1;
+      let bestDeficit = -Infinity;
+      for (let i = 0; i < n; i++) {
+        if (!live[i]) continue;
+        const deficit = buckets * this.weights[i] - counts[i] * total;
+        if (deficit > bestDeficit) {
+          bestDeficit = deficit;
+          best = i;
+        }
+      }
+      table[b] = best;
+      counts[best]++;
+    }
+    return table;
+  }
+
+  /** Analytic share of flows per member for a uniform hash; 0 for a failed member. */
+  expectedShares(): number[] {
+    const shares = new Array<number>(this.size).fill(0);
+    if (this.selection === 'resilient') {
+      for (let b = 0; b < this.buckets; b++) shares[this.table[b]]++;
+      for (let i = 0; i < this.size; i++) shares[i] /= this.buckets;
+      return shares;
+    }
+    let total = 0;
+    for (let i = 0; i < this.size; i++) if (this.live[i]) total += this.weights[i];
+    for (let i = 0; i < this.size; i++) if (this.live[i]) shares[i] = this.weights[i] / total;
+    return shares;
+  }
+
+  isLive(member: number): boolean {
+    return member >= 0 && member < this.size && this.live[member] === 1;
+  }
+}
