@@ -1,10 +1,14 @@
 // Every command of SPEC §4, registered on the program.
 
 import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
+import { registerReplay } from './replay.js';
 import { registerRoute } from './route.js';
 import { registerShow } from './show.js';
 
 export function registerCommands(program: Command): void {
+  registerDemo(program);
+  registerReplay(program);
   registerRoute(program);
   registerShow(program);
 }

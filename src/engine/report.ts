@@ -3,7 +3,7 @@
 import { HOP_OPAQUE, HOP_VM, HOP_VTEP, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
-import { chiSquareP, jainIndex, maxOverMean, polarizationVerdict } from '../stats/fairness.js';
+import { P_THRESHOLD, polarizationVerdict, sharesUnequal, summarizeStage } from '../stats/fairness.js';
 import type { OpaqueRow, Report, StageRow, VmRow, VtepRow, Warning } from '../stats/types.js';
 import type { Engine } from './engine.js';
 
@@ -96,27 +96,22 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: numbe
     if (live < 2) continue;
     const counts = [...observed.get(id)!];
     const shares = route.group.expectedShares();
-    const total = counts.reduce((a, b) => a + b, 0);
-    const row: StageRow = {
-      node: fabric.leafNames[route.leaf]!,
-      vrf: fabric.vrfNames[route.vrf]!,
-      prefix: routePrefix(route),
-      flows: total,
-      maxOverMean: maxOverMean(counts, shares),
-      jain: jainIndex(counts, shares),
-      chiSquareP: chiSquareP(counts, shares),
-      nextHops: route.nextHops.map((hop, m) => ({ name: hopName(fabric, hop.kind, hop.target, hop.address), flows: counts[m]!, expected: shares[m]! })),
-    };
+    const row: StageRow = summarizeStage(
+      fabric.leafNames[route.leaf]!,
+      fabric.vrfNames[route.vrf]!,
+      routePrefix(route),
+      route.nextHops.map((hop, m) => ({ name: hopName(fabric, hop.kind, hop.target, hop.address), flows: counts[m]!, weight: shares[m]! })),
+    );
     stages.push(row);
     const ups = upstream.get(id);
     if (ups && ups.size > 0) {
       const baseline = baselineCounts(fabric, flows, route);
-      if (polarizationVerdict(counts, baseline, shares)) {
+      if (polarizationVerdict(counts, baseline, shares).polarized) {
         const up = [...ups.entries()].sort((a, b) => b[1] - a[1])[0]![0];
         warnings.push({ kind: 'polarization', node: row.node, message: polarizationMessage(fabric, route, up, row) });
       }
     }
-    if (row.chiSquareP < 1e-6) {
+    if (row.chiSquareP < P_THRESHOLD) {
       warnings.push({ kind: 'imbalance', node: row.node, message: `${row.node} spreads ${row.prefix} (vrf ${row.vrf}) unlike its weights: chi-square p = ${row.chiSquareP.toExponential(1)}, max/mean ${row.maxOverMean.toFixed(2)} over ${row.flows} flows` });
     }
   }
@@ -233,10 +228,9 @@ function unequalShareWarnings(fabric: Fabric, flows: FlowTable, memo: Map<string
     seen.add(id);
     const e = expectationOf(fabric, fabric.ingressLeaf, fabric.ingressVrf, dst, -1, memo);
     const serving = [...e.vm].map((p, i) => ({ p, name: fabric.vmNames[i]! })).filter((x) => x.p > 0);
-    if (serving.length < 2) continue;
+    if (!sharesUnequal(serving.map((x) => x.p))) continue;
     const hi = serving.reduce((a, b) => (b.p > a.p ? b : a));
     const lo = serving.reduce((a, b) => (b.p < a.p ? b : a));
-    if (hi.p / lo.p <= 1.5) continue;
     const route = fabric.routes[id]!;
     const fix = fabric.topology.weighting === 'equal'
       ? ' Set `defaults: { weighting: paths }` so each VTEP is weighted by the VMs behind it (UCMP, as the BGP link-bandwidth community does) and every VM gets an equal share.'

@@ -1,0 +1,51 @@
+// `replay FILE|-`: forward every frame of a capture and report the spread.
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { replayCapture } from '../engine/replay.js';
+import { loadFabricArg, parseIntArg } from './common.js';
+import { checkOutputOptions, emitReport, type OutputOptions } from './output.js';
+import { ProgressLine } from './progress.js';
+
+interface ReplayCliOptions extends OutputOptions {
+  topology?: string;
+  write?: string;
+  workers?: string;
+}
+
+/** Ctrl-C stops the read loop; the report of what was read is still printed and --write stays a valid pcap. */
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.once('SIGTERM', () => controller.abort());
+  return controller.signal;
+}
+
+export function registerReplay(program: Command): void {
+  program
+    .command('replay')
+    .description('forward every frame of a capture (pcap or pcapng; - for stdin) and report the spread')
+    .argument('<file>', 'capture file, or - for standard input')
+    .option('--topology <file>', 'topology YAML (default: the built-in fabric)')
+    .option('--json', 'the report as JSON (SPEC §5)')
+    .option('--csv', 'the per-VTEP and per-VM table as CSV')
+    .option('--write <out>', 'write each forwarded frame as it crosses the fabric to this pcap')
+    .option('--html <out>', 'write a self-contained HTML report with charts')
+    .option('--flows-csv <out>', 'write one CSV row per flow')
+    .option('--workers <n>', 'worker threads (default: 1)')
+    .action(async (file: string, opts: ReplayCliOptions) => {
+      checkOutputOptions(opts);
+      if (opts.workers !== undefined) parseIntArg(opts.workers, '--workers', 1, 64);
+      const fabric = loadFabricArg(opts.topology);
+      if (opts.write !== undefined && opts.write === file && file !== '-') throw new UsageError('--write would overwrite the capture being read', '--write');
+      const progress = new ProgressLine(`replay ${file === '-' ? 'stdin' : file}`, process.stderr.isTTY === true && !opts.json);
+      const { report, engine, interrupted } = await replayCapture(file, fabric, {
+        write: opts.write,
+        signal: interruptSignal(),
+        onProgress: (p) => progress.update(p),
+      });
+      progress.done();
+      if (interrupted) process.stderr.write(`ecmp-emu: interrupted; the report covers the ${engine.packets} frames read\n`);
+      emitReport(report, engine, opts, { title: `ecmp-emu replay of ${file}`, source: file });
+    });
+}
