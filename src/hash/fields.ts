@@ -1,0 +1,55 @@
+// Which flow-key fields a hash reads, and where each selected byte sits in the hashed message.
+
+import { UsageError } from '../errors.js';
+
+export type HashField = 'src-ip' | 'dst-ip' | 'protocol' | 'src-port' | 'dst-port';
+
+/** Every field, in the order the topology's default lists them; also the default selection. */
+export const HASH_FIELDS: readonly HashField[] = ['src-ip', 'dst-ip', 'protocol', 'src-port', 'dst-port'];
+
+/**
+ * The flow key as 13 byte slots: source address (4, most significant first), destination address (4),
+ * source port (2), destination port (2), protocol (1). This is also the order in which the non-Linux
+ * algorithms read the selected fields (network byte order), so the slot number doubles as the message order.
+ */
+export const KEY_SLOTS = 13;
+
+const FIELD_SLOTS: Record<HashField, readonly number[]> = {
+  'src-ip': [0, 1, 2, 3],
+  'dst-ip': [4, 5, 6, 7],
+  'src-port': [8, 9],
+  'dst-port': [10, 11],
+  protocol: [12],
+};
+
+/** Throws UsageError unless every name is a known field. */
+export function checkHashFields(fields: readonly string[]): asserts fields is readonly HashField[] {
+  for (const f of fields) {
+    if (!Object.hasOwn(FIELD_SLOTS, f)) {
+      throw new UsageError(`unknown hash field '${f}' (known: ${HASH_FIELDS.join(', ')})`);
+    }
+  }
+}
+
+/** "src-ip,dst-ip" → validated field list (duplicates dropped); UsageError on an unknown or empty list. */
+export function parseHashFields(list: string): HashField[] {
+  const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError(`empty hash field list '${list}'`);
+  checkHashFields(names);
+  return [...new Set(names)];
+}
+
+/**
+ * The message a byte-oriented hash reads for this selection: its length, and for each of the 13 key slots
+ * its byte offset in the message or -1 when the field is not selected.
+ */
+export function messageLayout(fields: readonly HashField[]): { length: number; offset: Int8Array } {
+  const selected = new Set(fields);
+  const offset = new Int8Array(KEY_SLOTS).fill(-1);
+  let length = 0;
+  for (const f of ['src-ip', 'dst-ip', 'src-port', 'dst-port', 'protocol'] as const) {
+    if (!selected.has(f)) continue;
+    for (const slot of FIELD_SLOTS[f]) offset[slot] = length++;
+  }
+  return { length, offset };
+}

@@ -1,0 +1,42 @@
+// Flow hashing: each algorithm a pure function of the flow key and a seed, over a selection of fields.
+
+import { UsageError } from '../errors.js';
+import { checkHashFields, type HashField } from './fields.js';
+import { affineHasher, compileAffine, referenceHash } from './linear.js';
+import { makeLinuxHasher } from './linux.js';
+import { HASH_ALGORITHMS, type FlowHasher, type HashAlgorithm, type HashSpec } from './types.js';
+
+export { HASH_FIELDS, parseHashFields, type HashField } from './fields.js';
+export { HASH_ALGORITHMS, type FlowHasher, type HashAlgorithm, type HashSpec } from './types.js';
+
+/**
+ * A hasher for the spec. Throws UsageError for an unknown algorithm or field, or a seed that is not an unsigned
+ * 32-bit integer. An empty field list is allowed and hashes every flow alike.
+ */
+export function makeHasher(spec: HashSpec): FlowHasher {
+  const { algorithm, seed, fields } = spec;
+  if (!HASH_ALGORITHMS.includes(algorithm)) {
+    throw new UsageError(`unknown hash algorithm '${String(algorithm)}' (known: ${HASH_ALGORITHMS.join(', ')})`);
+  }
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new UsageError(`hash seed ${String(seed)} is not an integer in 0..4294967295`);
+  }
+  checkHashFields(fields);
+  switch (algorithm) {
+    case 'linux-l3':
+      return makeLinuxHasher(0, seed, fields);
+    case 'linux-l4':
+      return makeLinuxHasher(1, seed, fields);
+    default:
+      return affineHasher(compileAffine(referenceHash(algorithm, seed), fields));
+  }
+}
+
+/**
+ * The value users see (`hash` command): for linux-l3/l4 h >>> 1, the 31-bit value the kernel compares with
+ * next-hop upper bounds; for the others h itself (crc16 and xor: the 16-bit hash replicated in both halves).
+ */
+export function displayHash(algorithm: HashAlgorithm, h: number): number {
+  return algorithm === 'linux-l3' || algorithm === 'linux-l4' ? h >>> 1 : h >>> 0;
+}
+
