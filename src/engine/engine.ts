@@ -96,6 +96,29 @@ export class Engine {
     this.encap?.write(this.flows, f, buf, offset, capLen, origLen, linkType, this.key.l3Offset, tsSec, tsNsec);
   }
 
+  /**
+   * Forwards a synthetic client flow entering at the ingress leaf, without frames (fuzzing, notebooks): counts
+   * `packets` packets of `bytes` bytes in all. Returns its flow index, or -(reason + 1) when it is not forwarded.
+   */
+  processFlow(src: number, dst: number, proto: number, sport: number, dport: number, packets = 1, bytes = 0): number {
+    const fabric = this.fabric;
+    const flows = this.flows;
+    const withPorts = proto === 6 || proto === 17;
+    if (!withPorts) sport = dport = 0;
+    const f = flows.findOrInsert(src, dst, ((sport << 16) | dport) >>> 0, FlowTable.meta(proto, fabric.ingressLeaf, fabric.ingressVrf));
+    if (flows.isNew) this.forward(f, fabric.ingressLeaf, fabric.ingressVrf, src, dst, proto, sport, dport, -1);
+    this.packets += packets;
+    this.bytes += bytes;
+    const reason = flows.reason[f]!;
+    if (reason !== 0) {
+      this.skipped[reason]! += packets;
+      return -reason - 1;
+    }
+    flows.packets[f]! += packets;
+    flows.bytes[f]! += bytes;
+    return f;
+  }
+
   /** The frame's flow index, forwarding the flow when it is new; -(reason + 1) when the frame is skipped. */
   private classify(buf: Uint8Array, offset: number, capLen: number, linkType: number): number {
     const key = this.key;

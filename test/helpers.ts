@@ -1,0 +1,37 @@
+// Shared test helpers: a seeded PRNG and the need-a-tool rule (skip locally with a reason, fail in CI).
+
+import { execFileSync } from 'node:child_process';
+
+/** mulberry32: a tiny seeded PRNG, so statistical tests are deterministic. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random u32 from a PRNG. */
+export const u32 = (rand: () => number): number => Math.floor(rand() * 4294967296) >>> 0;
+
+/**
+ * Whether an external tool can be run. Locally a missing tool skips the test with a printed reason; under CI
+ * (where .ci/run installs it) a missing tool is a failure, not a skip.
+ */
+export function haveTool(cmd: string, args: string[] = ['--version']): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore', timeout: 20_000 });
+    return true;
+  } catch {
+    if (process.env.CI) throw new Error(`${cmd} is required in CI (.ci/run installs it) but cannot be run`);
+    console.warn(`skipping: ${cmd} is not available on this machine`);
+    return false;
+  }
+}
+
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
