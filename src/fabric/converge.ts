@@ -68,6 +68,12 @@ export interface Fabric {
 export interface ConvergeOptions {
   /** names of VMs or leaves that have failed: their routes are withdrawn */
   failed?: readonly string[];
+  /**
+   * The fabric before the failure: a route whose surviving next-hops are the old ones (same weights) keeps its
+   * group with the lost members marked dead, as the kernel updates a multipath route in place and a resilient
+   * table moves only the dead member's buckets. Without it every group is built afresh.
+   */
+  previous?: Fabric;
 }
 
 /** Builds every leaf's VRF FIBs from the topology, as the control plane would converge. */
@@ -137,7 +143,17 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
         if (installed.has(k) || nextHops.length === 0) return; // an earlier (preferred) source already has it
         installed.add(k);
         const id = routes.length;
-        const group = new NextHopGroup(nextHops.map((h) => h.weight), leaf.selection, leaf.buckets);
+        let group: NextHopGroup | undefined;
+        const prev = options.previous?.routes.find((r) => r.leaf === li && r.vrf === vi && r.prefix === prefix && r.length === length && r.source === source);
+        if (prev) {
+          const kept = nextHops.map((h) => prev.nextHops.findIndex((p) => p.kind === h.kind && p.target === h.target && p.weight === h.weight));
+          if (kept.every((m) => m >= 0 && prev.group.isLive(m))) {
+            group = prev.group;
+            for (let m = 0; m < prev.nextHops.length; m++) if (!kept.includes(m) && group.isLive(m)) group = group.without(m);
+            nextHops = prev.nextHops;
+          }
+        }
+        group ??= new NextHopGroup(nextHops.map((h) => h.weight), leaf.selection, leaf.buckets);
         routes.push({ id, leaf: li, vrf: vi, prefix, length, source, nextHops, group });
         lpm.insert(prefix, length, id);
       };
