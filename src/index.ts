@@ -1,0 +1,28 @@
+// ecmp-emu as a library: load a topology, open a capture, run the engine over frames or synthetic flows, build reports.
+
+export { EmuError, UsageError } from './errors.js';
+export { DEFAULT_TOPOLOGY_YAML, loadTopology, parseTopology, seedFromName } from './fabric/topology.js';
+export type { LeafSpec, StaticRoute, Topology, VmSpec, VrfSpec, Weighting } from './fabric/topology.js';
+export { converge, HOP_OPAQUE, HOP_VM, HOP_VTEP, tableOf } from './fabric/converge.js';
+export type { ConvergeOptions, Fabric, FabricNextHop, FabricRoute } from './fabric/converge.js';
+export { showBgp, showEvpn, showRoute } from './fabric/show.js';
+export { Engine } from './engine/engine.js';
+export type { EngineOptions } from './engine/engine.js';
+export { PathResult, resolvePath, SKIP_NAMES, vxlanSourcePort } from './engine/path.js';
+export { buildReport, reportFromFlows } from './engine/report.js';
+export { replayCapture, runEngine } from './engine/replay.js';
+export type { ReplayOptions, ReplayProgress, ReplayResult } from './engine/replay.js';
+export { CaptureReader, RecordBatch } from './capture/reader.js';
+export { PcapWriter } from './capture/writer.js';
+export { decodeFrame, FrameKey, REASON_NAMES } from './wire/decode.js';
+export { formatIpv4, tryParseIpv4 } from './wire/ipv4.js';
+export { displayHash, HASH_ALGORITHMS, HASH_FIELDS, makeHasher } from './hash/index.js';
+export type { FlowHasher, HashAlgorithm, HashField, HashSpec } from './hash/index.js';
+export { Lpm } from './fib/lpm.js';
+export { NextHopGroup, SELECTIONS } from './fib/group.js';
+export type { Selection } from './fib/group.js';
+export { FlowTable } from './stats/flowtable.js';
+export * from './stats/fairness.js';
+export type * from './stats/types.js';
+export type * from './stats/trials.js';
+export { renderCsv, renderHtml, renderJson, renderText } from './report/index.js';
