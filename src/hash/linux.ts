@@ -6,7 +6,8 @@
 // - __flow_hash_consistentify: swap the addresses if (u32)dst < (u32)src, and, independently, the ports if
 //   (u16)dst < (u16)src. The casts read the big-endian bytes as native integers, so on a little-endian host
 //   the comparison is between byte-swapped values (10.0.0.2 vs 9.0.0.3 compares 0x0200000a with 0x0300000a);
-//   both compare unsigned (since 6.0's "net: core: fix flow symmetric hash"; before, a signed difference).
+//   both compare unsigned (since 2022's "net: core: fix flow symmetric hash"; before it, the addresses went by
+//   the sign of their difference and the ports swapped only with them). test/hash/kernel.test.ts tells these apart.
 // - siphash the 48 bytes from `basic` (offset 8): basic {n_proto u16, ip_proto u8, pad}, tags {flow_label},
 //   vlan (8), cvlan (8), keyid (4), ports {src, dst}, icmp (4), v4addrs {src, dst}, 4 zero bytes of the addrs
 //   union; key k0 = k1 = seed << 32 | seed (fib_multipath_hash_construct_key); keep the low 32 bits; 0 → 1.
@@ -18,7 +19,7 @@
 // state after them is precomputed for all 256 protocols; a hash costs 4 blocks + finalisation = 12 rounds.
 
 import type { HashField } from './fields.js';
-import { SIP_STATE_WORDS, sipBlock, sipFinish, sipInit } from './siphash.js';
+import { SIP_STATE_WORDS, sipInit, sipRun } from './siphash.js';
 import type { FlowHasher } from './types.js';
 
 const bswap32 = (x: number): number =>
@@ -42,30 +43,28 @@ export function makeLinuxHasher(policy: 0 | 1, seed: number, fields: readonly Ha
 
   const k = seed | 0;
   const prefix = new Int32Array(256 * SIP_STATE_WORDS);
+  // basic {n_proto 0, ip_proto, pad} + tags {flow_label 0}; vlan; cvlan
+  const head = new Int32Array(6);
   for (let p = 0; p <= protoMask; p++) {
     const o = p * SIP_STATE_WORDS;
     sipInit(prefix, o, k, k, k, k);
-    sipBlock(prefix, o, p << 16, 0); // basic: n_proto 0, ip_proto, pad; tags: flow_label 0
-    sipBlock(prefix, o, 0, 0); // vlan
-    sipBlock(prefix, o, 0, 0); // cvlan
+    head[0] = p << 16;
+    sipRun(prefix, o, head, 3, false);
   }
 
-  const st = new Int32Array(SIP_STATE_WORDS);
+  // keyid 0 + ports; icmp 0 + v4 src; v4 dst + 4 zero bytes; the length block
+  const m = new Int32Array(8);
+  m[7] = LENGTH_BLOCK_HI;
   return (src, dst, proto, sport, dport) => {
-    const o = (proto & protoMask) * SIP_STATE_WORDS;
-    st[0] = prefix[o]; st[1] = prefix[o + 1]; st[2] = prefix[o + 2]; st[3] = prefix[o + 3];
-    st[4] = prefix[o + 4]; st[5] = prefix[o + 5]; st[6] = prefix[o + 6]; st[7] = prefix[o + 7];
-    let a = bswap32(src & srcMask);
-    let b = bswap32(dst & dstMask);
-    if (b < a) { const t = a; a = b; b = t; }
-    let p = bswap16(sport & sportMask);
-    let q = bswap16(dport & dportMask);
-    if (q < p) { const t = p; p = q; q = t; }
-    sipBlock(st, 0, 0, p | (q << 16)); // keyid 0; ports
-    sipBlock(st, 0, 0, a | 0); // icmp 0; v4 src
-    sipBlock(st, 0, b | 0, 0); // v4 dst; 4 zero bytes
-    sipBlock(st, 0, 0, LENGTH_BLOCK_HI);
-    const h = sipFinish(st, 0);
+    // consistentify as min/max: branch-free selects, since which side is smaller is a coin toss per flow
+    const a = bswap32(src & srcMask);
+    const b = bswap32(dst & dstMask);
+    const p = bswap16(sport & sportMask);
+    const q = bswap16(dport & dportMask);
+    m[1] = Math.min(p, q) | (Math.max(p, q) << 16);
+    m[3] = Math.min(a, b);
+    m[4] = Math.max(a, b);
+    const h = sipRun(prefix, (proto & protoMask) * SIP_STATE_WORDS, m, 4, true) >>> 0;
     return h === 0 ? 1 : h;
   };
 }
