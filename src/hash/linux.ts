@@ -30,8 +30,11 @@ const bswap16 = (x: number): number => ((x & 0xff) << 8) | ((x >>> 8) & 0xff);
 const LENGTH_BLOCK_HI = 48 << 24;
 
 /**
- * `policy` 0 (linux-l3) or 1 (linux-l4). Unselected fields are left zero in the key, as policy 3's
- * fib_multipath_hash_fields does; linux-l3 never reads protocol or ports, whatever the selection.
+ * `policy` 0 (linux-l3) or 1 (linux-l4). With every field selected (the default) this is the kernel's hash bit
+ * for bit. Unselected fields are left zero in the key, the way policy 3 builds its key from
+ * fib_multipath_hash_fields; but on the forwarding path policy 3 then mixes the result through
+ * jhash_2words(outer, inner, 0), so a field subset is this emulator's extension, not a kernel setting.
+ * linux-l3 never reads protocol or ports, whatever the selection.
  */
 export function makeLinuxHasher(policy: 0 | 1, seed: number, fields: readonly HashField[]): FlowHasher {
   const has = (f: HashField): boolean => fields.includes(f);
