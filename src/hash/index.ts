@@ -1,7 +1,7 @@
 // Flow hashing: each algorithm a pure function of the flow key and a seed, over a selection of fields.
 
 import { UsageError } from '../errors.js';
-import { checkHashFields, type HashField } from './fields.js';
+import { checkHashFields } from './fields.js';
 import { affineHasher, compileAffine, referenceHash } from './linear.js';
 import { makeLinuxHasher } from './linux.js';
 import { HASH_ALGORITHMS, type FlowHasher, type HashAlgorithm, type HashSpec } from './types.js';
