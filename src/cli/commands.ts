@@ -2,12 +2,14 @@
 
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
+import { registerHash } from './hash.js';
 import { registerReplay } from './replay.js';
 import { registerRoute } from './route.js';
 import { registerShow } from './show.js';
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
+  registerHash(program);
   registerReplay(program);
   registerRoute(program);
   registerShow(program);
