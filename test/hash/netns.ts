@@ -2,11 +2,12 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { isRoot } from '../helpers.js';
 
 /** Why namespaces cannot be used here, or undefined when they can. */
 export function netnsUnavailable(): string | undefined {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
-  if (process.getuid?.() !== 0) return 'not root';
+  if (!isRoot()) return 'not root';
   const probe = `ecmp-probe-${process.pid}`;
   const add = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
   if (add.error) return `cannot run ip: ${add.error.message}`;
