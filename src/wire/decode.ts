@@ -1,0 +1,329 @@
+// The frame decoder: any supported link type → the SPEC §3 flow key of the outer IPv4 packet and, for VXLAN, of the
+// inner one. One FrameKey per decoder, overwritten for every frame; bad frames get a reason code, never an exception.
+
+import { get16, get24, get32 } from './bytes.js';
+import { ETH_HEADER_LEN, ETH_TYPE, ETHERTYPE_IPV4, ETHERTYPE_QINQ, ETHERTYPE_VLAN } from './ethernet.js';
+import {
+  IPPROTO_AH,
+  IPPROTO_DCCP,
+  IPPROTO_ESP,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPPROTO_UDPLITE,
+  IPV4_DST,
+  IPV4_FLAGS_FRAG,
+  IPV4_FLAG_MF,
+  IPV4_FRAG_OFFSET_MASK,
+  IPV4_MIN_HEADER_LEN,
+  IPV4_PROTO,
+  IPV4_SRC,
+  IPV4_TOTAL_LEN,
+  IPV4_TTL,
+} from './ipv4.js';
+import {
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  SLL2_HEADER_LEN,
+  SLL2_PROTOCOL,
+  SLL_HEADER_LEN,
+  SLL_PROTOCOL,
+} from './sll.js';
+import { UDP_HEADER_LEN } from './udp.js';
+import { VLAN_MAX_TAGS, VLAN_TAG_LEN } from './vlan.js';
+import { VXLAN_FLAG_I, VXLAN_HEADER_LEN, VXLAN_VNI } from './vxlan.js';
+
+export const REASON_OK = 0;
+/** The captured bytes end inside the headers the key needs. */
+export const REASON_TRUNCATED = 1;
+/** Not IPv4: ARP, IPv6, LLC, a third VLAN tag, ... */
+export const REASON_NOT_IPV4 = 2;
+/** IPv4 that cannot be: version ≠ 4, IHL < 5, total length < header length. */
+export const REASON_MALFORMED = 3;
+export const REASON_UNSUPPORTED_LINKTYPE = 4;
+export const REASON_NAMES: readonly string[] = Object.freeze([
+  'ok',
+  'truncated',
+  'not-ipv4',
+  'malformed',
+  'unsupported-linktype',
+]);
+
+export const LINKTYPE_ETHERNET = 1;
+/** LINKTYPE_RAW: raw IPv4 or IPv6, told apart by the version nibble. */
+export const LINKTYPE_RAW = 101;
+export const LINKTYPE_IPV4 = 228;
+export const LINKTYPE_IPV6 = 229;
+/** DLT_RAW's value on most BSDs, found in some old files; Wireshark reads it as raw IP too. */
+export const LINKTYPE_RAW_BSD = 12;
+export { LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 };
+
+/** The decoder's output, reused for every frame. Offsets are absolute indices into the buffer passed in. */
+export class FrameKey {
+  reason: number;
+  /** Where the outer IPv4 header starts (valid when reason is ok, malformed, or truncated past L2). */
+  l3Offset: number;
+  src: number;
+  dst: number;
+  proto: number;
+  /** 0 for fragments (first or not) and protocols without ports, as Linux's flow dissector does. */
+  sport: number;
+  dport: number;
+  fragment: boolean;
+  ttl: number;
+  ipTotalLength: number;
+  /** The outer packet is UDP to the VXLAN port, not a fragment, with a whole VXLAN header whose I flag is set. */
+  vxlan: boolean;
+  vni: number;
+  /** The inner Ethernet frame (when vxlan): buf[innerL2Offset .. innerL2Offset + innerCapLen). */
+  innerL2Offset: number;
+  innerCapLen: number;
+  /** The inner frame's decode (Ethernet, up to two VLAN tags); meaningful when vxlan is true. */
+  innerReason: number;
+  innerL3Offset: number;
+  innerSrc: number;
+  innerDst: number;
+  innerProto: number;
+  innerSport: number;
+  innerDport: number;
+  innerFragment: boolean;
+
+  constructor() {
+    this.reason = 0;
+    this.l3Offset = 0;
+    this.src = 0;
+    this.dst = 0;
+    this.proto = 0;
+    this.sport = 0;
+    this.dport = 0;
+    this.fragment = false;
+    this.ttl = 0;
+    this.ipTotalLength = 0;
+    this.vxlan = false;
+    this.vni = 0;
+    this.innerL2Offset = 0;
+    this.innerCapLen = 0;
+    this.innerReason = 0;
+    this.innerL3Offset = 0;
+    this.innerSrc = 0;
+    this.innerDst = 0;
+    this.innerProto = 0;
+    this.innerSport = 0;
+    this.innerDport = 0;
+    this.innerFragment = false;
+  }
+}
+
+// Scratch results of the IPv4 stage, shared by the outer and inner decode (module-level: no object per frame).
+let ipSrc = 0;
+let ipDst = 0;
+let ipProto = 0;
+let ipSport = 0;
+let ipDport = 0;
+let ipFragment = false;
+let ipTtl = 0;
+let ipTotalLength = 0;
+/** Where the L4 header starts, and where the IPv4 packet's captured bytes end (min of capture and total length). */
+let ipL4Offset = 0;
+let ipEnd = 0;
+
+/**
+ * Walks the Ethernet header and up to two VLAN tags from `off`. Returns the IPv4 header's offset, or -reason.
+ */
+function ethernetToIpv4(buf: Uint8Array, off: number, end: number): number {
+  if (end - off < ETH_HEADER_LEN) return -REASON_TRUNCATED;
+  return typeToIpv4(buf, get16(buf, off + ETH_TYPE), off + ETH_HEADER_LEN, end);
+}
+
+/**
+ * From an EtherType (Ethernet's, or an SLL protocol field) and the offset of what follows it: past up to two
+ * VLAN tags (TCI, next type) to IPv4. Returns the IPv4 header's offset, or -reason.
+ */
+function typeToIpv4(buf: Uint8Array, type: number, p: number, end: number): number {
+  for (let tags = 0; tags < VLAN_MAX_TAGS && (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ); tags++) {
+    if (end - p < VLAN_TAG_LEN) return -REASON_TRUNCATED;
+    type = get16(buf, p + 2);
+    p += VLAN_TAG_LEN;
+  }
+  return type === ETHERTYPE_IPV4 ? p : -REASON_NOT_IPV4;
+}
+
+/** Where a protocol's ports (or what Linux hashes in their place, e.g. the ESP/AH SPI) sit in its header; -1: none. */
+function portsOffset(proto: number): number {
+  switch (proto) {
+    case IPPROTO_TCP:
+    case IPPROTO_UDP:
+    case IPPROTO_DCCP:
+    case IPPROTO_ESP:
+    case IPPROTO_SCTP:
+    case IPPROTO_UDPLITE:
+      return 0;
+    case IPPROTO_AH:
+      return 4;
+    default:
+      return -1;
+  }
+}
+
+/** Decodes the IPv4 header at `l3` (captured bytes end at `end`) into the scratch variables. Returns a reason. */
+function decodeIpv4(buf: Uint8Array, l3: number, end: number): number {
+  const avail = end - l3;
+  if (avail < 1) return REASON_TRUNCATED;
+  const verIhl = buf[l3]!;
+  if (verIhl >>> 4 !== 4) return REASON_MALFORMED;
+  const ihl = (verIhl & 0x0f) << 2;
+  if (ihl < IPV4_MIN_HEADER_LEN) return REASON_MALFORMED;
+  if (avail < ihl) return REASON_TRUNCATED;
+  const totalLength = get16(buf, l3 + IPV4_TOTAL_LEN);
+  if (totalLength < ihl) return REASON_MALFORMED;
+  ipTotalLength = totalLength;
+  ipSrc = get32(buf, l3 + IPV4_SRC);
+  ipDst = get32(buf, l3 + IPV4_DST);
+  ipProto = buf[l3 + IPV4_PROTO]!;
+  ipTtl = buf[l3 + IPV4_TTL]!;
+  ipFragment = (get16(buf, l3 + IPV4_FLAGS_FRAG) & (IPV4_FLAG_MF | IPV4_FRAG_OFFSET_MASK)) !== 0;
+  ipSport = 0;
+  ipDport = 0;
+  const l4 = l3 + ihl;
+  // Bytes past the total length (Ethernet padding) are not the packet's.
+  const pktEnd = l3 + totalLength < end ? l3 + totalLength : end;
+  ipL4Offset = l4;
+  ipEnd = pktEnd;
+  if (ipFragment) return REASON_OK;
+  const po = portsOffset(ipProto);
+  if (po < 0) return REASON_OK;
+  if (l3 + totalLength < l4 + po + 4) {
+    // The packet itself (not the capture) is too short for the ports: Linux hashes such a packet with ports 0.
+    return REASON_OK;
+  }
+  if (pktEnd < l4 + po + 4) return REASON_TRUNCATED;
+  ipSport = get16(buf, l4 + po);
+  ipDport = get16(buf, l4 + po + 2);
+  return REASON_OK;
+}
+
+function clearInner(out: FrameKey): void {
+  out.vxlan = false;
+  out.vni = 0;
+  out.innerL2Offset = 0;
+  out.innerCapLen = 0;
+  out.innerReason = REASON_OK;
+  out.innerL3Offset = 0;
+  out.innerSrc = 0;
+  out.innerDst = 0;
+  out.innerProto = 0;
+  out.innerSport = 0;
+  out.innerDport = 0;
+  out.innerFragment = false;
+}
+
+function clearOuter(out: FrameKey): void {
+  out.l3Offset = 0;
+  out.src = 0;
+  out.dst = 0;
+  out.proto = 0;
+  out.sport = 0;
+  out.dport = 0;
+  out.fragment = false;
+  out.ttl = 0;
+  out.ipTotalLength = 0;
+}
+
+/**
+ * Decodes the frame buf[off .. off + capLen) of `linkType` into `out`. A frame whose captured bytes end inside a
+ * header the key needs is truncated; one cut after its L4 ports still yields its key. A UDP packet to `vxlanPort`
+ * whose VXLAN header is cut off is truncated too: it is underlay traffic whose VNI cannot be read.
+ * Pass vxlanPort = -1 to never look for VXLAN.
+ */
+export function decodeFrame(
+  buf: Uint8Array,
+  off: number,
+  capLen: number,
+  linkType: number,
+  vxlanPort: number,
+  out: FrameKey,
+): void {
+  clearOuter(out);
+  clearInner(out);
+  const end = off + capLen;
+  let l3: number;
+  switch (linkType) {
+    case LINKTYPE_ETHERNET:
+      l3 = ethernetToIpv4(buf, off, end);
+      break;
+    case LINKTYPE_RAW:
+    case LINKTYPE_RAW_BSD:
+      // Raw IP: the version nibble says which; 6 is IPv6, anything else is left to decodeIpv4 (malformed).
+      l3 = capLen < 1 ? -REASON_TRUNCATED : buf[off]! >>> 4 === 6 ? -REASON_NOT_IPV4 : off;
+      break;
+    case LINKTYPE_IPV4:
+      l3 = off;
+      break;
+    case LINKTYPE_IPV6:
+      l3 = -REASON_NOT_IPV4;
+      break;
+    case LINKTYPE_LINUX_SLL:
+      // libpcap re-inserts a VLAN tag at the protocol field, so tags follow as they do in Ethernet.
+      l3 =
+        capLen < SLL_HEADER_LEN
+          ? -REASON_TRUNCATED
+          : typeToIpv4(buf, get16(buf, off + SLL_PROTOCOL), off + SLL_HEADER_LEN, end);
+      break;
+    case LINKTYPE_LINUX_SLL2:
+      l3 =
+        capLen < SLL2_HEADER_LEN
+          ? -REASON_TRUNCATED
+          : typeToIpv4(buf, get16(buf, off + SLL2_PROTOCOL), off + SLL2_HEADER_LEN, end);
+      break;
+    default:
+      l3 = -REASON_UNSUPPORTED_LINKTYPE;
+  }
+  if (l3 < 0) {
+    out.reason = -l3;
+    return;
+  }
+  out.l3Offset = l3;
+  const reason = decodeIpv4(buf, l3, end);
+  out.reason = reason;
+  if (reason !== REASON_OK) return;
+  out.src = ipSrc;
+  out.dst = ipDst;
+  out.proto = ipProto;
+  out.sport = ipSport;
+  out.dport = ipDport;
+  out.fragment = ipFragment;
+  out.ttl = ipTtl;
+  out.ipTotalLength = ipTotalLength;
+  if (ipProto !== IPPROTO_UDP || ipFragment || ipDport !== vxlanPort) return;
+
+  // UDP to the VXLAN port: the VXLAN header must lie inside the packet (by its total length) to count.
+  const l4 = ipL4Offset;
+  const vx = l4 + UDP_HEADER_LEN;
+  if (l3 + ipTotalLength < vx + VXLAN_HEADER_LEN) return; // too short to be VXLAN: plain UDP
+  if (ipEnd < vx + VXLAN_HEADER_LEN) {
+    out.reason = REASON_TRUNCATED;
+    return;
+  }
+  if ((buf[vx]! & VXLAN_FLAG_I) === 0) return; // not a valid VXLAN header: plain UDP
+  out.vxlan = true;
+  out.vni = get24(buf, vx + VXLAN_VNI);
+  const inner = vx + VXLAN_HEADER_LEN;
+  out.innerL2Offset = inner;
+  out.innerCapLen = ipEnd - inner;
+
+  const innerL3 = ethernetToIpv4(buf, inner, ipEnd);
+  if (innerL3 < 0) {
+    out.innerReason = -innerL3;
+    return;
+  }
+  out.innerL3Offset = innerL3;
+  const innerReason = decodeIpv4(buf, innerL3, ipEnd);
+  out.innerReason = innerReason;
+  if (innerReason !== REASON_OK) return;
+  out.innerSrc = ipSrc;
+  out.innerDst = ipDst;
+  out.innerProto = ipProto;
+  out.innerSport = ipSport;
+  out.innerDport = ipDport;
+  out.innerFragment = ipFragment;
+}
