@@ -1,0 +1,122 @@
+// Benchmark: build an IPv4 LPM table of 1M random prefixes (realistic length mix) and time lookups on one core.
+import { pathToFileURL } from 'node:url';
+import { Lpm } from '../src/fib/lpm.js';
+
+export interface LpmBenchResult {
+  prefixes: number;
+  buildMs: number;
+  tableBytes: number;
+  heapDeltaBytes: number;
+  chunks: { l2: number; l3: number };
+  lookups: Array<{ addresses: string; lookupsPerSecond: number; nsPerLookup: number; hitRate: number }>;
+}
+
+/** Deterministic u32 stream (xorshift32). */
+function u32Stream(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>>= 0);
+  };
+}
+
+// Share of prefixes per length, roughly a full BGP table's shape: mostly /16-/24, some /8-/15 and /25-/32.
+const LENGTH_MIX: ReadonlyArray<readonly [number, number]> = [
+  [8, 0.002], [10, 0.002], [12, 0.003], [14, 0.003], [15, 0.002],
+  [16, 0.04], [17, 0.02], [18, 0.03], [19, 0.04], [20, 0.05], [21, 0.05], [22, 0.11], [23, 0.1],
+  [24, 0.5],
+  [25, 0.01], [26, 0.01], [27, 0.008], [28, 0.006], [29, 0.005], [30, 0.004], [31, 0.002], [32, 0.003],
+];
+
+function pickLength(r: number): number {
+  let x = (r / 2 ** 32) * LENGTH_MIX.reduce((a, [, p]) => a + p, 0);
+  for (const [length, p] of LENGTH_MIX) {
+    if (x < p) return length;
+    x -= p;
+  }
+  return 24;
+}
+
+function timeLookups(lpm: Lpm, addrs: Uint32Array, total: number): { seconds: number; sink: number; hits: number } {
+  let sink = 0;
+  let hits = 0;
+  const n = addrs.length;
+  const start = process.hrtime.bigint();
+  for (let done = 0; done < total; done += n) {
+    for (let i = 0; i < n; i++) {
+      const v = lpm.lookup(addrs[i]);
+      sink = (sink + v) | 0;
+      hits += v >>> 31 ^ 1;
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { seconds, sink, hits };
+}
+
+export function runLpmBench(prefixCount = 1_000_000, lookupCount = 20_000_000): LpmBenchResult {
+  const next = u32Stream(0x1e3);
+  const prefixes = new Uint32Array(prefixCount);
+  const lengths = new Uint8Array(prefixCount);
+  for (let i = 0; i < prefixCount; i++) {
+    prefixes[i] = next();
+    lengths[i] = pickLength(next());
+  }
+  (globalThis as { gc?: () => void }).gc?.();
+  const heapBefore = process.memoryUsage();
+  const t0 = process.hrtime.bigint();
+  const lpm = new Lpm();
+  for (let i = 0; i < prefixCount; i++) lpm.insert(prefixes[i], lengths[i], i);
+  const buildMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  (globalThis as { gc?: () => void }).gc?.();
+  const heapAfter = process.memoryUsage();
+  const heapDeltaBytes =
+    heapAfter.heapUsed + heapAfter.arrayBuffers - (heapBefore.heapUsed + heapBefore.arrayBuffers);
+
+  // Address sets: uniformly random, and random addresses inside random stored prefixes (every one a hit).
+  const size = 1 << 22;
+  const uniform = new Uint32Array(size);
+  for (let i = 0; i < size; i++) uniform[i] = next();
+  const inside = new Uint32Array(size);
+  for (let i = 0; i < size; i++) {
+    const k = next() % prefixCount;
+    const hostBits = 32 - lengths[k];
+    const host = hostBits === 32 ? next() : hostBits === 0 ? 0 : next() & ((1 << hostBits) - 1);
+    inside[i] = ((prefixes[k] & ~((2 ** hostBits - 1) >>> 0)) | host) >>> 0;
+  }
+
+  const lookups: LpmBenchResult['lookups'] = [];
+  for (const [name, addrs] of [
+    ['uniform random', uniform],
+    ['inside stored prefixes', inside],
+  ] as const) {
+    timeLookups(lpm, addrs, addrs.length); // warm up the JIT and the caches
+    const { seconds, sink, hits } = timeLookups(lpm, addrs, lookupCount);
+    const done = Math.ceil(lookupCount / addrs.length) * addrs.length;
+    if (sink === 0.5) console.log(''); // keep the results observable
+    lookups.push({
+      addresses: name,
+      lookupsPerSecond: done / seconds,
+      nsPerLookup: (seconds * 1e9) / done,
+      hitRate: hits / done,
+    });
+  }
+  return { prefixes: lpm.size, buildMs, tableBytes: lpm.memoryBytes(), heapDeltaBytes, chunks: lpm.chunkCounts(), lookups };
+}
+
+function main(): void {
+  const count = Number(process.argv[2] ?? 1_000_000);
+  const r = runLpmBench(count);
+  const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  console.log(`lpm: ${r.prefixes} distinct prefixes (${count} inserted), build ${r.buildMs.toFixed(0)} ms`);
+  console.log(`lpm: memory ${mb(r.tableBytes)} in typed arrays (heap+buffers delta ${mb(r.heapDeltaBytes)}), chunks l2 ${r.chunks.l2} l3 ${r.chunks.l3}`);
+  for (const l of r.lookups) {
+    console.log(
+      `lpm: ${l.addresses.padEnd(22)} ${(l.lookupsPerSecond / 1e6).toFixed(1)} M lookups/s, ${l.nsPerLookup.toFixed(1)} ns/lookup, hit rate ${(100 * l.hitRate).toFixed(1)}%`,
+    );
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
