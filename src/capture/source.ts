@@ -1,0 +1,162 @@
+// Where capture bytes come from: a file by position, standard input (a file, or a pipe through its stream), or memory.
+
+import * as fs from 'node:fs';
+import { EmuError } from '../errors.js';
+
+/** A byte source the reader pulls from into its one chunk buffer. */
+export interface ByteSource {
+  /** Whether readSync/skipSync work (a regular file); a pipe only reads asynchronously. */
+  readonly syncCapable: boolean;
+  /** Reads up to `len` bytes into buf[off..); resolves 0 only at the end. */
+  read(buf: Uint8Array, off: number, len: number): Promise<number>;
+  readSync(buf: Uint8Array, off: number, len: number): number;
+  /** Skips up to `n` bytes without keeping them, using `scratch` if it must read; returns how many (fewer at the end). */
+  skip(n: number, scratch: Uint8Array): Promise<number>;
+  skipSync(n: number, scratch: Uint8Array): number;
+  close(): Promise<void>;
+}
+
+function ioError(err: unknown, name: string): EmuError {
+  const e = err as NodeJS.ErrnoException;
+  return new EmuError(`read error: ${e.code ?? e.message}`, name, 1);
+}
+
+/** A regular file, read by position (Number positions: past 4 GiB is fine), or sequentially for standard input. */
+export class FileSource implements ByteSource {
+  readonly syncCapable = true;
+  private pos = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly name: string,
+    /** false for standard input redirected from a file: read from wherever its offset is, never close it. */
+    private readonly positional: boolean,
+  ) {}
+
+  read(buf: Uint8Array, off: number, len: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      fs.read(this.fd, buf, off, len, this.positional ? this.pos : null, (err, n) => {
+        if (err) reject(ioError(err, this.name));
+        else {
+          this.pos += n;
+          resolve(n);
+        }
+      });
+    });
+  }
+
+  readSync(buf: Uint8Array, off: number, len: number): number {
+    let n: number;
+    try {
+      n = fs.readSync(this.fd, buf, off, len, this.positional ? this.pos : null);
+    } catch (err) {
+      throw ioError(err, this.name);
+    }
+    this.pos += n;
+    return n;
+  }
+
+  async skip(n: number, scratch: Uint8Array): Promise<number> {
+    if (this.positional) return this.seek(n);
+    let done = 0;
+    while (done < n) {
+      const got = await this.read(scratch, 0, Math.min(scratch.length, n - done));
+      if (got === 0) break;
+      done += got;
+    }
+    return done;
+  }
+
+  skipSync(n: number, scratch: Uint8Array): number {
+    if (this.positional) return this.seek(n);
+    let done = 0;
+    while (done < n) {
+      const got = this.readSync(scratch, 0, Math.min(scratch.length, n - done));
+      if (got === 0) break;
+      done += got;
+    }
+    return done;
+  }
+
+  /** Moves the position on without reading; the size bounds it so that skipping reports the real end. */
+  private seek(n: number): number {
+    let size: number;
+    try {
+      size = fs.fstatSync(this.fd).size;
+    } catch (err) {
+      throw ioError(err, this.name);
+    }
+    const step = Math.max(0, Math.min(n, size - this.pos));
+    this.pos += step;
+    return step;
+  }
+
+  close(): Promise<void> {
+    if (!this.positional) return Promise.resolve();
+    return new Promise((resolve) => fs.close(this.fd, () => resolve()));
+  }
+}
+
+/** A readable stream (standard input as a pipe or terminal): chunks copied into the reader's buffer as it pulls. */
+export class StreamSource implements ByteSource {
+  readonly syncCapable = false;
+  private readonly it: AsyncIterator<Buffer>;
+  private chunk: Buffer | null = null;
+  private chunkOff = 0;
+  private ended = false;
+
+  constructor(
+    private readonly stream: NodeJS.ReadableStream,
+    private readonly name: string,
+  ) {
+    this.it = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  }
+
+  async read(buf: Uint8Array, off: number, len: number): Promise<number> {
+    while (this.chunk === null || this.chunkOff >= this.chunk.length) {
+      if (this.ended) return 0;
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await this.it.next();
+      } catch (err) {
+        throw ioError(err, this.name);
+      }
+      if (r.done) {
+        this.ended = true;
+        this.chunk = null;
+        return 0;
+      }
+      this.chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+      this.chunkOff = 0;
+    }
+    const n = Math.min(len, this.chunk.length - this.chunkOff);
+    buf.set(this.chunk.subarray(this.chunkOff, this.chunkOff + n), off);
+    this.chunkOff += n;
+    return n;
+  }
+
+  readSync(): number {
+    throw new EmuError('cannot read a pipe synchronously; use read()', this.name, 1);
+  }
+
+  async skip(n: number, scratch: Uint8Array): Promise<number> {
+    let done = 0;
+    while (done < n) {
+      const got = await this.read(scratch, 0, Math.min(scratch.length, n - done));
+      if (got === 0) break;
+      done += got;
+    }
+    return done;
+  }
+
+  skipSync(): number {
+    throw new EmuError('cannot read a pipe synchronously; use read()', this.name, 1);
+  }
+
+  async close(): Promise<void> {
+    this.ended = true;
+    // Stop pulling so the process can exit; standard input itself is not ours to destroy.
+    if (this.it.return) await this.it.return();
+    (this.stream as NodeJS.ReadableStream).pause();
+  }
+}
