@@ -132,7 +132,7 @@ function shareChart(rows: readonly ShareBar[], caption: string): string {
     out.push(
       `<text x="${left + plot + 14}" y="${cy}" dy="-1" class="value">${esc(percent(r.share, 1))}` +
         `<tspan class="valuesub" dx="8">exp ${esc(percent(r.expected, 1))}</tspan>` +
-        `<tspan class="valuesub" dx="8" fill="${color === COLOR.ok ? COLOR.muted : color}">${esc(dev)}</tspan></text>`,
+        `<tspan class="valuesub" dx="8"${color === COLOR.ok ? '' : ` style="fill:${color};font-weight:600"`}>${esc(dev)}</tspan></text>`,
       `<text x="${left + plot + 14}" y="${cy}" dy="14" class="sublabel">${esc(groupDigits(r.flows))} flows</text>`,
     );
     out.push('</g>');
