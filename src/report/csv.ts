@@ -45,15 +45,18 @@ export function renderFlowsCsvHeader(eol: '\n' | '\r\n' = '\n'): string {
   return FLOWS_CSV_COLUMNS.join(',') + eol;
 }
 
+/** Another name for `renderFlowsCsvHeader`. */
+export const flowsCsvHeader = renderFlowsCsvHeader;
+
 /**
  * One flow as a CSV line (with its line ending). Addresses are unsigned 32-bit integers (as the flow table keeps
- * them) and come out dotted; `proto` is the IP protocol number; `vtep` is the name of the leaf the flow was
- * encapsulated to and `vm` the VM it reached, '' for none; `outerSport` is the VXLAN UDP source port, or a
- * negative number when the flow was not encapsulated (printed empty).
+ * them; printed dotted) or already-dotted strings; `proto` is the IP protocol number; `vtep` is the name of the
+ * leaf the flow was encapsulated to and `vm` the VM it reached, '' for none; `outerSport` is the VXLAN UDP source
+ * port, 0 or negative when the flow was not encapsulated (printed empty: port 0 is never a VXLAN source port).
  */
 export function flowsCsvRow(
-  src: number,
-  dst: number,
+  src: number | string,
+  dst: number | string,
   proto: number,
   sport: number,
   dport: number,
@@ -65,9 +68,9 @@ export function flowsCsvRow(
   eol: '\n' | '\r\n' = '\n',
 ): string {
   return (
-    dottedQuad(src) +
+    (typeof src === 'number' ? dottedQuad(src) : csvField(src)) +
     ',' +
-    dottedQuad(dst) +
+    (typeof dst === 'number' ? dottedQuad(dst) : csvField(dst)) +
     ',' +
     proto +
     ',' +
@@ -83,7 +86,7 @@ export function flowsCsvRow(
     ',' +
     csvField(vm) +
     ',' +
-    (outerSport >= 0 ? String(outerSport) : '') +
+    (outerSport > 0 ? String(outerSport) : '') +
     eol
   );
 }
@@ -116,8 +119,8 @@ export class FlowsCsvWriter {
 
   /** Append one flow; arguments as `flowsCsvRow`. */
   row(
-    src: number,
-    dst: number,
+    src: number | string,
+    dst: number | string,
     proto: number,
     sport: number,
     dport: number,

@@ -1,11 +1,13 @@
-// Renderers of a Report (and of fuzz/failover results): text, JSON, CSV, HTML. Each returns a whole file's text,
-// ending in a newline: write it with process.stdout.write, not console.log.
+// Renderers of a Report (and of fuzz/failover results): text, JSON, CSV, HTML. Text, CSV and HTML renderers return
+// a whole file ending in a newline (write them as they are); the JSON renderers return JSON.stringify's text with
+// no final newline (add one).
 
 export { renderText, type TextOptions } from './text.js';
 export { renderJson, renderFuzzJson, renderFailoverJson, orderedReport } from './json.js';
 export {
   renderCsv,
   renderFlowsCsvHeader,
+  flowsCsvHeader,
   flowsCsvRow,
   FlowsCsvWriter,
   REPORT_CSV_HEADER,

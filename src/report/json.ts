@@ -58,12 +58,12 @@ export function orderedReport(report: Report): Report {
   };
 }
 
-/** The report as pretty-printed JSON with a final newline; the same report always gives the same bytes. */
+/** The report as pretty-printed JSON, no final newline; the same report always gives the same bytes. */
 export function renderJson(report: Report): string {
-  return JSON.stringify(orderedReport(report), null, 2) + '\n';
+  return JSON.stringify(orderedReport(report), null, 2);
 }
 
-/** `fuzz --json` (SPEC §6), keys in the documented order. */
+/** `fuzz --json` (SPEC §6), keys in the documented order; no final newline, as renderJson. */
 export function renderFuzzJson(result: FuzzResult): string {
   const ordered: FuzzResult = {
     trials: result.trials,
@@ -78,15 +78,15 @@ export function renderFuzzJson(result: FuzzResult): string {
       replayArgs: [...r.replayArgs],
     })),
   };
-  return JSON.stringify(ordered, null, 2) + '\n';
+  return JSON.stringify(ordered, null, 2);
 }
 
-/** `failover --json` (SPEC §6), keys in the documented order. */
+/** `failover --json` (SPEC §6), keys in the documented order; no final newline, as renderJson. */
 export function renderFailoverJson(result: FailoverResult): string {
   const ordered: FailoverResult = {
     removed: result.removed,
     flows: result.flows,
     methods: result.methods.map((m) => ({ selection: m.selection, moved: m.moved, minimum: m.minimum })),
   };
-  return JSON.stringify(ordered, null, 2) + '\n';
+  return JSON.stringify(ordered, null, 2);
 }

@@ -6,6 +6,7 @@ import {
   FLOWS_CSV_COLUMNS,
   FlowsCsvWriter,
   REPORT_CSV_HEADER,
+  flowsCsvHeader,
   flowsCsvRow,
   renderCsv,
   renderFlowsCsvHeader,
@@ -102,7 +103,8 @@ describe('renderJson', () => {
     expect(json).toContain('"maxOverMean": 1.0023000000000002');
     expect(renderJson(structuredClone(sampleReport))).toBe(json);
     expect(json.startsWith('{\n  "packets": 120456,')).toBe(true);
-    expect(json.endsWith('}\n')).toBe(true);
+    // JSON.stringify's text exactly: the caller adds the newline
+    expect(json).toBe(JSON.stringify(sampleReport, null, 2));
   });
 
   it('drops fields that are not part of the contract', () => {
@@ -178,9 +180,15 @@ describe('flows CSV', () => {
     expect(flowsCsvRow(0x0a000001, 0xc0a8640a, 17, 40000, 53, 12, 1500, 'leaf-3', 'VM-A', 51234)).toBe(
       '10.0.0.1,192.168.100.10,17,40000,53,12,1500,leaf-3,VM-A,51234\n',
     );
-    // not encapsulated, nowhere delivered
+    // not encapsulated (negative, or 0 as an unset Uint16Array slot), nowhere delivered
     expect(flowsCsvRow(0x0a000001, 0x0a000002, 1, 0, 0, 1, 98, '', '', -1)).toBe('10.0.0.1,10.0.0.2,1,0,0,1,98,,,\n');
-    expect(flowsCsvRow(1, 2, 6, 1, 2, 3, 4, 'a,b', 'say "x"', 0)).toBe('0.0.0.1,0.0.0.2,6,1,2,3,4,"a,b","say ""x""",0\n');
+    expect(flowsCsvRow(0x0a000001, 0x0a000002, 1, 0, 0, 1, 98, '', '', 0)).toBe('10.0.0.1,10.0.0.2,1,0,0,1,98,,,\n');
+    // addresses already dotted
+    expect(flowsCsvRow('10.0.0.1', '192.168.100.10', 6, 1, 2, 3, 4, 'leaf-1', 'VM-1', 49152)).toBe(
+      '10.0.0.1,192.168.100.10,6,1,2,3,4,leaf-1,VM-1,49152\n',
+    );
+    expect(flowsCsvHeader()).toBe(renderFlowsCsvHeader());
+    expect(flowsCsvRow(1, 2, 6, 1, 2, 3, 4, 'a,b', 'say "x"', 4789)).toBe('0.0.0.1,0.0.0.2,6,1,2,3,4,"a,b","say ""x""",4789\n');
   });
 
   it('streams in chunks and flushes the tail on end()', () => {
