@@ -8,7 +8,15 @@ export interface LpmBenchResult {
   tableBytes: number;
   heapDeltaBytes: number;
   chunks: { l2: number; l3: number };
-  lookups: Array<{ addresses: string; lookupsPerSecond: number; nsPerLookup: number; hitRate: number }>;
+  /** best and median of `rounds` timed rounds, for lookup() one address at a time and lookupBatch() of 256 */
+  lookups: Array<{
+    addresses: string;
+    api: 'lookup' | 'lookupBatch';
+    lookupsPerSecond: number;
+    nsPerLookup: number;
+    medianNsPerLookup: number;
+    hitRate: number;
+  }>;
 }
 
 /** Deterministic u32 stream (xorshift32). */
@@ -40,23 +48,30 @@ function pickLength(r: number): number {
   return 24;
 }
 
-function timeLookups(lpm: Lpm, addrs: Uint32Array, total: number): { seconds: number; sink: number; hits: number } {
-  let sink = 0;
+/** One pass of lookup() over every address; returns ns per lookup and the hit count. */
+function timeSingle(lpm: Lpm, addrs: Uint32Array): { ns: number; hits: number } {
   let hits = 0;
   const n = addrs.length;
   const start = process.hrtime.bigint();
-  for (let done = 0; done < total; done += n) {
-    for (let i = 0; i < n; i++) {
-      const v = lpm.lookup(addrs[i]);
-      sink = (sink + v) | 0;
-      hits += v >>> 31 ^ 1;
-    }
-  }
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { seconds, sink, hits };
+  for (let i = 0; i < n; i++) hits += (lpm.lookup(addrs[i]) >>> 31) ^ 1;
+  return { ns: Number(process.hrtime.bigint() - start) / n, hits };
 }
 
-export function runLpmBench(prefixCount = 1_000_000, lookupCount = 20_000_000): LpmBenchResult {
+/** One pass of lookupBatch() in batches of 256, as the engine's pipeline calls it. */
+function timeBatch(lpm: Lpm, addrs: Uint32Array, out: Int32Array): { ns: number; hits: number } {
+  const n = addrs.length;
+  const batch = out.length;
+  let hits = 0;
+  const start = process.hrtime.bigint();
+  for (let at = 0; at < n; at += batch) {
+    lpm.lookupBatch(addrs.subarray(at, at + batch), out, batch);
+    hits += (out[0] >>> 31) ^ 1;
+  }
+  // `hits` samples one result per batch only to keep the work observable; the hit rate comes from lookup().
+  return { ns: Number(process.hrtime.bigint() - start) / n, hits };
+}
+
+export function runLpmBench(prefixCount = 1_000_000, rounds = 7): LpmBenchResult {
   const next = u32Stream(0x1e3);
   const prefixes = new Uint32Array(prefixCount);
   const lengths = new Uint8Array(prefixCount);
@@ -88,20 +103,31 @@ export function runLpmBench(prefixCount = 1_000_000, lookupCount = 20_000_000): 
   }
 
   const lookups: LpmBenchResult['lookups'] = [];
+  const out = new Int32Array(256);
   for (const [name, addrs] of [
     ['uniform random', uniform],
     ['inside stored prefixes', inside],
   ] as const) {
-    timeLookups(lpm, addrs, addrs.length); // warm up the JIT and the caches
-    const { seconds, sink, hits } = timeLookups(lpm, addrs, lookupCount);
-    const done = Math.ceil(lookupCount / addrs.length) * addrs.length;
-    if (sink === 0.5) console.log(''); // keep the results observable
-    lookups.push({
-      addresses: name,
-      lookupsPerSecond: done / seconds,
-      nsPerLookup: (seconds * 1e9) / done,
-      hitRate: hits / done,
-    });
+    for (const api of ['lookup', 'lookupBatch'] as const) {
+      const times: number[] = [];
+      let hits = 0;
+      timeSingle(lpm, addrs); // warm up the JIT and the caches
+      timeBatch(lpm, addrs, out);
+      for (let r = 0; r < rounds; r++) {
+        const t = api === 'lookup' ? timeSingle(lpm, addrs) : timeBatch(lpm, addrs, out);
+        times.push(t.ns);
+        hits = t.hits;
+      }
+      times.sort((a, b) => a - b);
+      lookups.push({
+        addresses: name,
+        api,
+        lookupsPerSecond: 1e9 / times[0],
+        nsPerLookup: times[0],
+        medianNsPerLookup: times[times.length >> 1],
+        hitRate: api === 'lookup' ? hits / addrs.length : Number.NaN,
+      });
+    }
   }
   return { prefixes: lpm.size, buildMs, tableBytes: lpm.memoryBytes(), heapDeltaBytes, chunks: lpm.chunkCounts(), lookups };
 }
@@ -113,8 +139,10 @@ function main(): void {
   console.log(`lpm: ${r.prefixes} distinct prefixes (${count} inserted), build ${r.buildMs.toFixed(0)} ms`);
   console.log(`lpm: memory ${mb(r.tableBytes)} in typed arrays (heap+buffers delta ${mb(r.heapDeltaBytes)}), chunks l2 ${r.chunks.l2} l3 ${r.chunks.l3}`);
   for (const l of r.lookups) {
+    const hit = Number.isNaN(l.hitRate) ? '' : `, hit rate ${(100 * l.hitRate).toFixed(1)}%`;
     console.log(
-      `lpm: ${l.addresses.padEnd(22)} ${(l.lookupsPerSecond / 1e6).toFixed(1)} M lookups/s, ${l.nsPerLookup.toFixed(1)} ns/lookup, hit rate ${(100 * l.hitRate).toFixed(1)}%`,
+      `lpm: ${l.addresses.padEnd(22)} ${l.api.padEnd(11)} ${(l.lookupsPerSecond / 1e6).toFixed(1)} M lookups/s, ` +
+        `${l.nsPerLookup.toFixed(1)} ns/lookup (median ${l.medianNsPerLookup.toFixed(1)})${hit}`,
     );
   }
 }

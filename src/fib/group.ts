@@ -17,7 +17,7 @@ export const MAX_BUCKETS = 1 << 20;
 const MAX_EXPANDED = 1 << 16;
 
 // What select() does, as small integers so the hot path never compares strings.
-const KIND_SEARCH = 0; // first live upper bound >= h (hash-threshold)
+const KIND_SEARCH = 0; // first live upper bound >= h, starting where the index of h's top bits points (hash-threshold)
 const KIND_TABLE = 1; // table[h % modulus] (resilient; modulo with a small total)
 const KIND_MOD_SEARCH = 2; // first cumulative bound >= h % modulus (modulo with a large total)
 
@@ -138,6 +138,13 @@ export class NextHopGroup {
   private readonly bounds: Uint32Array;
   /** member index of each entry of `bounds` */
   private readonly members: Uint32Array;
+  /**
+   * KIND_SEARCH: for each slot of the hash range (h >>> shift), the first entry of `bounds` that can hold such an
+   * h. With at least 4 slots per member, most slots hold no bound, so select() seldom steps and never mispredicts
+   * the way a binary search over random hashes does.
+   */
+  private readonly index: Uint32Array;
+  private readonly shift: number;
   /** member per bucket / per slot of the weight-expanded list (KIND_TABLE) */
   private readonly table: Uint32Array;
   private readonly live: Uint8Array;
@@ -167,6 +174,8 @@ export class NextHopGroup {
     this.live = live;
     this.liveCount = liveCount;
 
+    let index = new Uint32Array(0);
+    let shift = 31;
     if (selection === 'resilient') {
       if (!Number.isSafeInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) {
         throw new RangeError(`resilient buckets must be an integer from 1 to ${MAX_BUCKETS}, got ${String(buckets)}`);
@@ -219,7 +228,18 @@ export class NextHopGroup {
         this.bounds[k] = all[i];
         this.members[k++] = i;
       }
+      let bits = 6;
+      while (bits < 12 && 1 << bits < 4 * liveCount) bits++;
+      shift = 31 - bits;
+      index = new Uint32Array(1 << bits);
+      for (let slot = 0, k = 0; slot < index.length; slot++) {
+        const lowest = slot * 2 ** shift;
+        while (this.bounds[k] < lowest) k++;
+        index[slot] = k;
+      }
     }
+    this.index = index;
+    this.shift = shift;
   }
 
   /** Member index for a flow's 32-bit hash. Hot path: no allocation, integer work only. */
@@ -227,9 +247,15 @@ export class NextHopGroup {
     let key = hash32 >>> 1;
     const kind = this.kind;
     if (kind === KIND_TABLE) return this.table[key % this.modulus];
-    if (kind === KIND_MOD_SEARCH) key %= this.modulus;
-    // First bound >= key; the last live bound always covers the whole range, so one is found.
     const bounds = this.bounds;
+    if (kind === KIND_SEARCH) {
+      // The last live bound is 2^31 - 1, so the scan stops.
+      let i = this.index[key >>> this.shift];
+      while (bounds[i] < key) i++;
+      return this.members[i];
+    }
+    key %= this.modulus;
+    // First bound >= key (binary search; the last bound is modulus - 1, so one is found).
     let base = 0;
     let len = bounds.length;
     while (len > 1) {

@@ -125,7 +125,10 @@ class ChunkPool {
   used = 0;
   private readonly free: number[] = [];
 
-  constructor(capacityChunks: number) {
+  constructor(
+    capacityChunks: number,
+    private readonly maxChunks: number,
+  ) {
     this.entries = new Int32Array(capacityChunks * STRIDE);
     this.lengths = new Uint8Array(capacityChunks * STRIDE);
   }
@@ -135,10 +138,12 @@ class ChunkPool {
     let chunk = this.free.pop();
     if (chunk === undefined) {
       if ((this.used + 1) * STRIDE > this.entries.length) {
-        const entries = new Int32Array(this.entries.length * 2);
+        // Grow by half, not double: at 1M prefixes the pools are most of the memory.
+        const chunks = Math.min(this.maxChunks, Math.ceil((this.entries.length / STRIDE) * 1.5));
+        const entries = new Int32Array(chunks * STRIDE);
         entries.set(this.entries);
         this.entries = entries;
-        const lengths = new Uint8Array(this.lengths.length * 2);
+        const lengths = new Uint8Array(chunks * STRIDE);
         lengths.set(this.lengths);
         this.lengths = lengths;
       }
@@ -267,7 +272,10 @@ export class Lpm {
     return e - 1;
   }
 
-  /** lookup() over `count` addresses of a batch, into `out`. */
+  /**
+   * lookup() over `count` addresses of a batch, into `out`. Works level by level over the whole batch, so the
+   * memory loads of one level are independent of each other and the CPU overlaps their cache misses.
+   */
   lookupBatch(addrs: Uint32Array, out: Int32Array, count: number = addrs.length): void {
     const top = this.top;
     if (top === null) {
@@ -276,14 +284,14 @@ export class Lpm {
     }
     const l2 = (this.l2 as ChunkPool).entries;
     const l3 = (this.l3 as ChunkPool).entries;
+    for (let i = 0; i < count; i++) out[i] = top[addrs[i] >>> 16];
     for (let i = 0; i < count; i++) {
-      const addr = addrs[i];
-      let e = top[addr >>> 16];
-      if (e < 0) {
-        e = l2[(~e << 8) | ((addr >>> 8) & 0xff)];
-        if (e < 0) e = l3[(~e << 8) | (addr & 0xff)];
-      }
-      out[i] = e - 1;
+      const e = out[i];
+      if (e < 0) out[i] = l2[(~e << 8) | ((addrs[i] >>> 8) & 0xff)];
+    }
+    for (let i = 0; i < count; i++) {
+      const e = out[i];
+      out[i] = (e < 0 ? l3[(~e << 8) | (addrs[i] & 0xff)] : e) - 1;
     }
   }
 
@@ -353,8 +361,8 @@ export class Lpm {
   private buildTrie(): void {
     this.top = new Int32Array(1 << 16);
     this.topLength = new Uint8Array(1 << 16);
-    this.l2 = new ChunkPool(16);
-    this.l3 = new ChunkPool(16);
+    this.l2 = new ChunkPool(16, 1 << 16); // at most one per top entry
+    this.l3 = new ChunkPool(16, 1 << 24); // at most one per /24
     for (let i = 0; i < this.linCount; i++) {
       const length = this.linLength[i];
       this.paint(this.linPrefix[i] >>> 0, length, this.linValue[i] + 1, length, MODE_INSERT);

@@ -123,6 +123,28 @@ describe('hash-threshold bounds are Linux fib_rebalance to the bit', () => {
       { seed: 0x5eed02, numRuns: 300 },
     );
   });
+
+  it('law: select equals fib_select_multipath for large groups with skewed weights (index + scan path)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 1 << 20 })), { minLength: 100, maxLength: 1500 }),
+        fc.integer({ min: 1, max: 0xffffffff }),
+        (weights, seed) => {
+          const g = new NextHopGroup(weights, 'hash-threshold');
+          const bounds = linuxUpperBounds(weights);
+          const next = hashStream(seed);
+          let wrong = 0;
+          for (const b of bounds) for (const h of [b, b + 1]) if (h < TWO_31 && g.select(hashFor(h)) !== kernelSelect(bounds, h)) wrong++;
+          for (let i = 0; i < 5000; i++) {
+            const x = next();
+            if (g.select(x) !== kernelSelect(bounds, x >>> 1)) wrong++;
+          }
+          expect(wrong).toBe(0);
+        },
+      ),
+      { seed: 0x5eed0a, numRuns: 40 },
+    );
+  });
 });
 
 describe('modulo is hash mod total weight over the weight-expanded list', () => {
