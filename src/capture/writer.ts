@@ -75,7 +75,8 @@ class FdSink implements Sink {
 class MemorySink implements Sink {
   readonly parts: Uint8Array[] = [];
   writeSync(buf: Uint8Array, off: number, len: number): void {
-    this.parts.push(buf.slice(off, off + len));
+    // A copy: Buffer#slice would be a view of the output buffer, overwritten by the next records.
+    this.parts.push(Uint8Array.prototype.slice.call(buf, off, off + len));
   }
   close(): void {}
 }
