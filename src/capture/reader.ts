@@ -133,8 +133,6 @@ export class CaptureReader {
   readonly name: string;
   readonly format: 'pcap' | 'pcapng';
   readonly size: number | undefined;
-  /** Records skipped as corrupt where the file's framing let us go on (pcapng blocks with bad contents). */
-  corrupt = 0;
 
   private buf: Uint8Array;
   private start = 0;
@@ -149,6 +147,7 @@ export class CaptureReader {
   /** The position where the block being skipped began, for the error if the file ends inside it. */
   private skipBlockPos = 0;
   private closed = false;
+  private corruptCount = 0;
   /** Whether the size is exact enough to reject a length that runs past the end before reading that far. */
   private readonly sizeKnown: boolean;
 
@@ -273,6 +272,11 @@ export class CaptureReader {
   /** A reader over bytes in memory (tests, benchmarks): no copy, the records point into `data`. */
   static fromBuffer(data: Uint8Array, name = 'buffer'): CaptureReader {
     return new CaptureReader(name, null, data, data.length, data.length, true);
+  }
+
+  /** Records skipped as corrupt where the file's framing let us go on (pcapng packet blocks with bad contents). */
+  get corrupt(): number {
+    return this.corruptCount;
   }
 
   /** Bytes consumed so far (records handed out or skipped), for progress. */
@@ -552,7 +556,7 @@ export class CaptureReader {
         const capLen = le ? u32le(b, p + 20) : u32be(b, p + 20);
         // Bad contents inside a sound block: count it and step over the block.
         if (capLen > len - EPB_MIN_LEN || capLen > MAX_CAPLEN || ifId >= this.ifLinkType.length) {
-          this.corrupt++;
+          this.corruptCount++;
           if (!this.skipBlock(p, len)) {
             p = this.start;
             break;
@@ -610,7 +614,7 @@ export class CaptureReader {
         const origLen = le ? u32le(b, p + 8) : u32be(b, p + 8);
         let capLen = Math.min(origLen, len - SPB_MIN_LEN);
         if (this.ifLinkType.length === 0 || capLen > MAX_CAPLEN) {
-          this.corrupt++;
+          this.corruptCount++;
           if (!this.skipBlock(p, len)) {
             p = this.start;
             break;
