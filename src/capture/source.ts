@@ -155,8 +155,11 @@ export class StreamSource implements ByteSource {
 
   async close(): Promise<void> {
     this.ended = true;
-    // Stop pulling so the process can exit; standard input itself is not ours to destroy.
-    if (this.it.return) await this.it.return();
-    (this.stream as NodeJS.ReadableStream).pause();
+    // Stop pulling so the process can exit. Not awaited: a read may still be pending (Ctrl-C on a live pipe),
+    // and the iterator's return waits for it. Destroying the stream ends that read; we never read it again.
+    this.it.return?.().catch(() => undefined);
+    const s = this.stream as NodeJS.ReadableStream & { destroy?: () => void };
+    s.pause();
+    s.destroy?.();
   }
 }
