@@ -33,8 +33,8 @@ export function demoLesson(equal: Report, paths: Report): string {
     '',
     `The same trace with weighting: paths (each VTEP weighted by the VMs behind it, 1:1:3, as the BGP`,
     `link-bandwidth community makes it) evens all five: ${[...remote, ...local].map((n) => `${n} ${pct(vm(paths, n))}`).join(', ')};`,
-    `leaf-3's VTEP carries ${leaf3 ? pct(leaf3.share) : '?'} (expected 60%). Try: ecmp-emu replay ${'<trace>'} --topology fabric.yaml with`,
-    `"defaults: { weighting: paths }" added to the built-in topology (ecmp-emu show evpn shows it).`,
+    `leaf-3's VTEP carries ${leaf3 ? pct(leaf3.share) : '?'} (expected 60%). See it yourself:`,
+    '  ecmp-emu replay traces/demo.pcap --topology examples/ucmp.yaml',
   ];
   return lines.join('\n');
 }
