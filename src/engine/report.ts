@@ -112,7 +112,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: numbe
       }
     }
     if (row.chiSquareP < P_THRESHOLD) {
-      warnings.push({ kind: 'imbalance', node: row.node, message: `${row.node} spreads ${row.prefix} (vrf ${row.vrf}) unlike its weights: chi-square p = ${row.chiSquareP.toExponential(1)}, max/mean ${row.maxOverMean.toFixed(2)} over ${row.flows} flows` });
+      warnings.push({ kind: 'imbalance', node: row.node, message: `${row.node} spreads ${row.prefix} (vrf ${row.vrf}) unlike its weights: chi-square p ${row.chiSquareP === 0 ? '< 1e-300' : `= ${row.chiSquareP.toExponential(1)}`}, max/mean ${row.maxOverMean.toFixed(2)} over ${row.flows} flows` });
     }
   }
   warnings.push(...unequalShareWarnings(fabric, flows, memo));
