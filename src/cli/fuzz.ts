@@ -1,0 +1,108 @@
+// `fuzz`: hash-fairness trials over every algorithm × selection method (SPEC §6).
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { SELECTIONS, type Selection } from '../fib/group.js';
+import { HASH_ALGORITHMS, type HashAlgorithm } from '../hash/index.js';
+import { renderFuzzJson, renderFuzzText } from '../report/index.js';
+import { PATTERNS, type Pattern } from '../traffic/flows.js';
+import { DEFAULT_FLOWS, DEFAULT_SEED, DEFAULT_TRIALS, describeFindings, fuzzFindings, runFuzz } from '../experiments/index.js';
+import { SEED_MODES, type SeedMode } from '../experiments/topology.js';
+import { loadTopologyArg, parseIntArg } from './common.js';
+
+export interface FuzzCliOptions {
+  topology?: string;
+  trials?: string;
+  flows?: string;
+  algorithms?: string;
+  selections?: string;
+  patterns?: string;
+  seeds?: string;
+  seed?: string;
+  saveWorst?: string;
+  json?: boolean;
+}
+
+/** A comma-separated list of known names (`all` for every one), duplicates dropped, order kept. */
+export function parseListArg<T extends string>(text: string | undefined, known: readonly T[], what: string, option: string): readonly T[] {
+  if (text === undefined || text.trim() === 'all') return known;
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError(`empty ${what} list`, option);
+  for (const n of names) {
+    if (!(known as readonly string[]).includes(n)) throw new UsageError(`unknown ${what} '${n}' (expected ${known.join(', ')} or all)`, option);
+  }
+  return [...new Set(names)] as T[];
+}
+
+function parseSeeds(text: string | undefined): readonly SeedMode[] {
+  if (text === undefined || text === 'both') return SEED_MODES;
+  if ((SEED_MODES as readonly string[]).includes(text)) return [text as SeedMode];
+  throw new UsageError(`unknown seed setting '${text}' (expected per-leaf, shared or both)`, '--seeds');
+}
+
+/** A progress line on standard error, only when it is a terminal. */
+function progress(enabled: boolean): { update: (done: number, total: number) => void; done: () => void } {
+  let last = 0;
+  let shown = false;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (!enabled || (now - last < 100 && done < total)) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`\rfuzz: ${done}/${total} trials (${((100 * done) / total).toFixed(0)}%)\x1b[K`);
+    },
+    done() {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+export function registerFuzz(program: Command): void {
+  program
+    .command('fuzz')
+    .description('hash-fairness trials: generated flow sets over every hash algorithm and selection method (SPEC §6)')
+    .option('--topology <file>', 'topology YAML (default: the built-in fabric)')
+    .option('--trials <n>', `trials per algorithm and selection, cycling through the patterns (default ${DEFAULT_TRIALS})`)
+    .option('--flows <n>', `flows per trial; every other round of patterns carries a tenth (default ${DEFAULT_FLOWS})`)
+    .option('--algorithms <list>', `comma-separated, or all (default: ${HASH_ALGORITHMS.join(',')})`)
+    .option('--selections <list>', `comma-separated, or all (default: ${SELECTIONS.join(',')})`)
+    .option('--patterns <list>', `comma-separated, or all (default: ${PATTERNS.join(',')})`)
+    .option('--seeds <how>', "per-leaf (the topology's seeds), shared (one seed on every leaf) or both (default both)")
+    .option('--seed <n>', `seed of the trials' flow sets, 0..4294967295 (default ${DEFAULT_SEED})`)
+    .option('--save-worst <dir>', "save each row's worst trial there: a capture and a topology that replay reproduces it")
+    .option('--json', 'the result as JSON (SPEC §6)')
+    .addHelpText(
+      'after',
+      `
+Each algorithm and selection is set on every leaf. Rows named after the algorithm keep the topology's seeds (a
+leaf's explicit seed, else one derived from its name); rows "ALGO (shared seed)" give every leaf the ingress leaf's
+seed, to show polarization. Trial i uses pattern i mod P; every other round of patterns carries a tenth of --flows.
+uniform and zipf send UDP, TCP and some ICMP; the adversarial patterns (sequential-ports, single-source,
+same-subnet) send UDP to one port, so only the fields they vary vary.
+Per trial a row takes the worst stage's max/mean: the mean and worst of these, and the trials polarized.
+With --save-worst DIR each row's worst trial is saved as DIR/worst-ALGO-SELECTION[-shared-seed].pcap (its flows,
+one frame each) and .yaml (the row's topology, seeds written out); "reproducer" is the capture and
+"replayArgs" follow it:  ecmp-emu replay <reproducer> <replayArgs...>  (--topology <yaml> --json), whose
+stages include one with maxOverMean equal to worstMaxOverMean.`,
+    )
+    .action((opts: FuzzCliOptions) => {
+      const trials = opts.trials === undefined ? undefined : parseIntArg(opts.trials, '--trials', 1, 100_000);
+      const flows = opts.flows === undefined ? undefined : parseIntArg(opts.flows, '--flows', 1, 10_000_000);
+      const seed = opts.seed === undefined ? undefined : parseIntArg(opts.seed, '--seed', 0, 0xffffffff);
+      const algorithms = parseListArg<HashAlgorithm>(opts.algorithms, HASH_ALGORITHMS, 'hash algorithm', '--algorithms');
+      const selections = parseListArg<Selection>(opts.selections, SELECTIONS, 'selection', '--selections');
+      const patterns = parseListArg<Pattern>(opts.patterns, PATTERNS, 'pattern', '--patterns');
+      const seeds = parseSeeds(opts.seeds);
+      if (opts.saveWorst === '') throw new UsageError('--save-worst needs a directory', '--save-worst');
+      const topology = loadTopologyArg(opts.topology);
+      const line = progress(process.stderr.isTTY === true && !opts.json);
+      const run = runFuzz({ topology, trials, flows, seed, algorithms, selections, patterns, seeds, saveWorst: opts.saveWorst, onProgress: line.update });
+      line.done();
+      if (opts.json) process.stdout.write(renderFuzzJson(run.result));
+      else {
+        const findings = describeFindings(fuzzFindings(run));
+        process.stdout.write(renderFuzzText(run.result) + (findings ? `\n${findings}` : ''));
+      }
+    });
+}

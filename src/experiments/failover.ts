@@ -1,0 +1,92 @@
+// What a failure moves (SPEC §6 `failover`): RFC 2992's disruption analysis made concrete, per selection method.
+
+import { UsageError } from '../errors.js';
+import { converge } from '../fabric/converge.js';
+import type { Engine } from '../engine/engine.js';
+import type { Topology } from '../fabric/topology.js';
+import { SELECTIONS, type Selection } from '../fib/group.js';
+import type { FailoverMethod, FailoverResult } from '../stats/trials.js';
+import { makeFlows, type FlowSet, type Pattern, type ProtoChoice } from '../traffic/flows.js';
+import { defaultDestination } from '../traffic/underlay.js';
+import { forwardFlows } from './fuzz.js';
+import { withHashing } from './topology.js';
+
+export const DEFAULT_FAILOVER_FLOWS = 30_000;
+export const DEFAULT_FAILOVER_SEED = 1;
+
+export interface FailoverOptions {
+  topology: Topology;
+  /** the VM or leaf that fails */
+  fail: string;
+  flows?: number;
+  seed?: number;
+  selections?: readonly Selection[];
+  pattern?: Pattern;
+  proto?: ProtoChoice;
+}
+
+/** One method's outcome, with the per-flow VMs behind it (VM index, -1 when the flow reached none). */
+export interface FailoverDetail extends FailoverMethod {
+  before: Int32Array;
+  after: Int32Array;
+  /** the VMs that went with the failure */
+  failedVms: number[];
+}
+
+export interface FailoverRun {
+  result: FailoverResult;
+  flows: FlowSet;
+  details: FailoverDetail[];
+}
+
+/**
+ * For each selection method, applied to every leaf: converges the fabric, converges it again with `fail` gone
+ * (groups that survive are updated in place, as the kernel and a resilient table do), forwards the same flows
+ * through both and counts the flows whose VM changed (`moved`) and those that were on a VM that went (`minimum`:
+ * they must move, whatever the method). Both are fractions of all flows.
+ */
+export function runFailover(o: FailoverOptions): FailoverRun {
+  const flowCount = o.flows ?? DEFAULT_FAILOVER_FLOWS;
+  const seed = o.seed ?? DEFAULT_FAILOVER_SEED;
+  if (!Number.isSafeInteger(flowCount) || flowCount < 1) throw new UsageError(`${String(flowCount)} flows: expected a positive integer`, '--flows');
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`seed ${String(seed)} is not an integer in 0..4294967295`, '--seed');
+  // Validates the name (a VM or a leaf, not the ingress leaf) before any work.
+  converge(o.topology, { failed: [o.fail] });
+  const set = makeFlows({ pattern: o.pattern ?? 'uniform', flows: flowCount, seed, dst: defaultDestination(o.topology), proto: o.proto ?? 'mix' });
+  const details: FailoverDetail[] = [];
+  for (const selection of o.selections ?? SELECTIONS) {
+    const topology = withHashing(o.topology, { selection });
+    const before = converge(topology);
+    const after = converge(topology, { failed: [o.fail], previous: before });
+    const vmBefore = vmsOf(forwardFlows(before, set), set.count);
+    const vmAfter = vmsOf(forwardFlows(after, set), set.count);
+    let moved = 0;
+    let lost = 0;
+    for (let f = 0; f < set.count; f++) {
+      if (vmBefore[f] !== vmAfter[f]) moved++;
+      if (vmBefore[f]! >= 0 && after.failedVms.has(vmBefore[f]!)) lost++;
+    }
+    details.push({
+      selection,
+      moved: moved / set.count,
+      minimum: lost / set.count,
+      before: vmBefore,
+      after: vmAfter,
+      failedVms: [...after.failedVms].sort((a, b) => a - b),
+    });
+  }
+  return {
+    result: { removed: o.fail, flows: set.count, methods: details.map((d) => ({ selection: d.selection, moved: d.moved, minimum: d.minimum })) },
+    flows: set,
+    details,
+  };
+}
+
+/**
+ * Flow f of the set is flow-table entry f: forwardFlows inserts the (distinct) flows in order. A copy, so the
+ * engine's table can go.
+ */
+function vmsOf(engine: Engine, n: number): Int32Array {
+  if (engine.flows.size !== n) throw new Error(`expected ${n} distinct flows in the table, found ${engine.flows.size}`);
+  return engine.flows.vm.slice(0, n);
+}
