@@ -2,6 +2,8 @@
 
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
+import { registerFailover } from './failover.js';
+import { registerFuzz } from './fuzz.js';
 import { registerHash } from './hash.js';
 import { registerReplay } from './replay.js';
 import { registerRoute } from './route.js';
@@ -9,6 +11,8 @@ import { registerShow } from './show.js';
 
 export function registerCommands(program: Command): void {
   registerDemo(program);
+  registerFailover(program);
+  registerFuzz(program);
   registerHash(program);
   registerReplay(program);
   registerRoute(program);
