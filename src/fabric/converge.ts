@@ -146,11 +146,15 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
         let group: NextHopGroup | undefined;
         const prev = options.previous?.routes.find((r) => r.leaf === li && r.vrf === vi && r.prefix === prefix && r.length === length && r.source === source);
         if (prev) {
-          const kept = nextHops.map((h) => prev.nextHops.findIndex((p) => p.kind === h.kind && p.target === h.target && p.weight === h.weight));
+          const kept = nextHops.map((h) => prev.nextHops.findIndex((p) => p.kind === h.kind && p.target === h.target));
           if (kept.every((m) => m >= 0 && prev.group.isLive(m))) {
-            group = prev.group;
-            for (let m = 0; m < prev.nextHops.length; m++) if (!kept.includes(m) && group.isLive(m)) group = group.without(m);
-            nextHops = prev.nextHops;
+            let g = prev.group;
+            for (let m = 0; m < prev.nextHops.length; m++) if (!kept.includes(m) && g.isLive(m)) g = g.without(m);
+            // A survivor whose weight changed (UCMP: a VTEP lost one of its VMs) is reweighted in place.
+            const weights = prev.nextHops.map((p, m) => nextHops[kept.indexOf(m)]?.weight ?? p.weight);
+            if (weights.some((w, m) => w !== prev.nextHops[m]!.weight)) g = g.reweighted(weights);
+            group = g;
+            nextHops = prev.nextHops.map((p, m) => ({ ...p, weight: weights[m]! }));
           }
         }
         group ??= new NextHopGroup(nextHops.map((h) => h.weight), leaf.selection, leaf.buckets);

@@ -290,6 +290,46 @@ export class NextHopGroup {
     }
   }
 
+  /**
+   * The group with new weights for the same members (a VTEP whose path count changed under UCMP). Dead members
+   * stay dead. Resilient: only the buckets of members now over their fair count move, each to the member then
+   * furthest under it, as a Linux resilient group rebalances; hash-threshold and modulo are recomputed.
+   */
+  reweighted(weights: readonly number[]): NextHopGroup {
+    if (weights.length !== this.size) throw new RangeError(`expected ${this.size} weights, got ${weights.length}`);
+    checkWeights(weights);
+    let table: Uint32Array | null = null;
+    if (this.selection === 'resilient') {
+      const target = resilientCounts(weights, this.live, this.buckets);
+      const counts = new Array<number>(this.size).fill(0);
+      for (let b = 0; b < this.buckets; b++) counts[this.table[b]!]!++;
+      table = this.table.slice();
+      for (let b = this.buckets - 1; b >= 0; b--) {
+        const m = table[b]!;
+        if (counts[m]! <= target[m]!) continue;
+        let best = -1;
+        let bestGap = 0;
+        for (let i = 0; i < this.size; i++) {
+          const gap = target[i]! - counts[i]!;
+          if (gap > bestGap) {
+            bestGap = gap;
+            best = i;
+          }
+        }
+        if (best < 0) break;
+        table[b] = best;
+        counts[m]!--;
+        counts[best]!++;
+      }
+    }
+    adopted = { live: this.live.slice(), table };
+    try {
+      return new NextHopGroup(weights, this.selection, this.buckets);
+    } finally {
+      adopted = null;
+    }
+  }
+
   private rebalanceWithout(member: number, live: Uint8Array): Uint32Array {
     const n = this.size;
     const buckets = this.buckets;
