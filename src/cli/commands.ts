@@ -1,6 +1,7 @@
 // Every command of SPEC §4, registered on the program.
 
 import type { Command } from 'commander';
+import { registerCapture } from './capture.js';
 import { registerDemo } from './demo.js';
 import { registerFailover } from './failover.js';
 import { registerFuzz } from './fuzz.js';
@@ -10,6 +11,7 @@ import { registerRoute } from './route.js';
 import { registerShow } from './show.js';
 
 export function registerCommands(program: Command): void {
+  registerCapture(program);
   registerDemo(program);
   registerFailover(program);
   registerFuzz(program);
