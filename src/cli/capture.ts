@@ -1,8 +1,8 @@
 // `capture --iface IF`: live traffic through libpcap into the engine; a live view on a terminal, then the report.
 
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { DEFAULT_KERNEL_BUFFER, LiveCapture, SNAPLEN, linkTypeName, loadCap } from '../capture/live.js';
+import { EmuError, UsageError } from '../errors.js';
+import { DEFAULT_KERNEL_BUFFER, LiveCapture, SNAPLEN, linkTypeName } from '../capture/live.js';
 import { Engine } from '../engine/engine.js';
 import { buildReport } from '../engine/report.js';
 import { groupDigits, percent } from '../report/format.js';
@@ -31,7 +31,7 @@ export function parseDurationArg(text: string | undefined, what: string): number
   return v;
 }
 
-type StopReason = 'count' | 'duration' | 'signal';
+type StopReason = 'count' | 'duration' | 'signal' | 'ended';
 
 /**
  * The spread so far, redrawn in place on standard error about once a second: per VTEP and per VM, flows, share,
@@ -114,12 +114,11 @@ export function registerCapture(program: Command): void {
       const duration = opts.duration !== undefined ? parseDurationArg(opts.duration, '--duration') : undefined;
       const bufferSize = opts.bufferSize !== undefined ? parseIntArg(opts.bufferSize, '--buffer-size', 1, 2047) << 20 : DEFAULT_KERNEL_BUFFER;
       const fabric = loadFabricArg(opts.topology);
-      loadCap();
 
       const engine = new Engine(fabric);
       let stop!: (why: StopReason) => void;
       const stopped = new Promise<StopReason>((resolve) => (stop = resolve));
-      const live = LiveCapture.open({ iface: opts.iface, filter: opts.filter, bufferSize }, (buf, offset, capLen, origLen, linkType, tsSec, tsNsec) => {
+      const live = await LiveCapture.open({ iface: opts.iface, filter: opts.filter, bufferSize }, (buf, offset, capLen, origLen, linkType, tsSec, tsNsec) => {
         engine.processFrame(buf, offset, capLen, origLen, linkType, tsSec, tsNsec);
         if (engine.packets >= count) {
           live.close();
@@ -133,22 +132,38 @@ export function registerCapture(program: Command): void {
       const onSignal = (): void => stop('signal');
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      // The capture process stopping unasked: Ctrl-C reached it first, or the interface went away.
+      void live.ended.then((end) => stop(end.reason === 'stopped' ? 'signal' : 'ended'));
       const timer = duration !== undefined ? setTimeout(() => stop('duration'), duration * 1000) : undefined;
       const view = process.stderr.isTTY === true && !opts.json ? new LiveView(`capture ${live.iface}${opts.filter ? ` (${opts.filter})` : ''}`) : undefined;
       const ticker = view ? setInterval(() => view.draw(buildReport(engine)), 1000) : undefined;
       view?.draw(buildReport(engine));
 
       const why = await stopped;
-      live.close();
       clearTimeout(timer);
+      // Frames captured before the stop are still on their way: take them, unless the count is complete.
+      live.stop();
+      const end = await live.ended;
       clearInterval(ticker);
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       view?.clear();
       const report = buildReport(engine);
-      const how = why === 'count' ? 'count reached' : why === 'duration' ? 'duration elapsed' : 'interrupted';
+      const how =
+        end.reason === 'interface-down'
+          ? 'the interface went down'
+          : end.reason === 'failed'
+            ? 'capture failed'
+            : why === 'count'
+              ? 'count reached'
+              : why === 'duration'
+                ? 'duration elapsed'
+                : 'interrupted';
       process.stderr.write(`${groupDigits(report.packets)} frames captured on ${live.iface}, ${groupDigits(report.flows)} flows forwarded (${how})\n`);
       const source = `${live.iface}${opts.filter ? ` (${opts.filter})` : ''}`;
       emitReport(report, engine, opts, { title: `ecmp-emu capture on ${source}`, source: `live capture on ${source}` });
+      // The report covers what was captured; the exit code still says the capture did not end as asked.
+      if (end.reason === 'interface-down') throw new EmuError(`capture on ${live.iface} ended: the interface went down or was removed`, end.detail ?? 'libpcap', 1);
+      if (end.reason === 'failed') throw new EmuError(`capture on ${live.iface} ended unexpectedly`, end.detail ?? 'libpcap', 1);
     });
 }

@@ -101,6 +101,24 @@ describe.skipIf(reason !== undefined && !process.env.CI)('capture, live in netwo
     expect(stdout).toContain('ecmp-emu report  90 packets');
     expect(stdout).toContain('30 flows forwarded');
   }, 60_000);
+
+  it('reports what it captured when the interface goes down, then fails in one line', async () => {
+    // A second veth pair in the receiver, without an address (libpcap's own warning about that is not shown).
+    rx.ip('link', 'add', 'vdown0', 'type', 'veth', 'peer', 'name', 'vdown1');
+    rx.ip('link', 'set', 'vdown0', 'up');
+    rx.ip('link', 'set', 'vdown1', 'up');
+    const child = rx.spawn(process.execPath, [CLI, 'capture', '--iface', 'vdown0', '--duration', '30', '--json']);
+    const result = finish(child, 45_000);
+    await waitFor(child, /listening on vdown0/);
+    rx.ip('link', 'set', 'vdown0', 'down');
+    const { code, stdout, stderr } = await result;
+    expect(code, stderr).toBe(1);
+    expect(stderr).not.toMatch(/Warning|Assertion|cb_packets/);
+    expect(stderr).toMatch(/frames captured on vdown0, 0 flows forwarded \(the interface went down\)\n/);
+    expect(stderr).toMatch(/\necmp-emu: capture on vdown0 ended: the interface went down or was removed \(libpcap: [^\n]+\)\n$/);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.flows).toBe(0);
+  }, 60_000);
 });
 
 const cli = (args: string[], uid?: number) => {
