@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { registerCapture } from './capture.js';
 import { registerDemo } from './demo.js';
+import { registerGenerate } from './generate.js';
 import { registerFailover } from './failover.js';
 import { registerFuzz } from './fuzz.js';
 import { registerHash } from './hash.js';
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerDemo(program);
   registerFailover(program);
   registerFuzz(program);
+  registerGenerate(program);
   registerHash(program);
   registerReplay(program);
   registerRoute(program);
