@@ -1,6 +1,7 @@
 // Every command of SPEC §4, registered on the program.
 
 import type { Command } from 'commander';
+import { registerBench } from './bench.js';
 import { registerCapture } from './capture.js';
 import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
@@ -12,6 +13,7 @@ import { registerRoute } from './route.js';
 import { registerShow } from './show.js';
 
 export function registerCommands(program: Command): void {
+  registerBench(program);
   registerCapture(program);
   registerDemo(program);
   registerFailover(program);

@@ -2,7 +2,8 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { replayCapture } from '../engine/replay.js';
+import { statSync } from 'node:fs';
+import { defaultWorkers, replayParallel } from '../engine/workers.js';
 import { loadFabricArg, parseIntArg } from './common.js';
 import { checkOutputOptions, emitReport, type OutputOptions } from './output.js';
 import { ProgressLine } from './progress.js';
@@ -32,20 +33,38 @@ export function registerReplay(program: Command): void {
     .option('--write <out>', 'write each forwarded frame as it crosses the fabric to this pcap')
     .option('--html <out>', 'write a self-contained HTML report with charts')
     .option('--flows-csv <out>', 'write one CSV row per flow')
-    .option('--workers <n>', 'worker threads (default: 1)')
+    .option('--workers <n>', 'threads forwarding frames, the main thread included (default: one per core; 1 for stdin, files under 256 MiB and --write)')
     .action(async (file: string, opts: ReplayCliOptions) => {
       checkOutputOptions(opts);
-      if (opts.workers !== undefined) parseIntArg(opts.workers, '--workers', 1, 64);
+      const askedWorkers = opts.workers !== undefined ? parseIntArg(opts.workers, '--workers', 1, 64) : undefined;
       const fabric = loadFabricArg(opts.topology);
       if (opts.write !== undefined && opts.write === file && file !== '-') throw new UsageError('--write would overwrite the capture being read', '--write');
       const progress = new ProgressLine(`replay ${file === '-' ? 'stdin' : file}`, process.stderr.isTTY === true && !opts.json);
-      const { report, engine, interrupted } = await replayCapture(file, fabric, {
+      let workers = askedWorkers ?? defaultWorkers(file, captureSize(file), opts.write !== undefined);
+      if (opts.write !== undefined && workers > 1) {
+        // Frames must be written in capture order with one IPv4 identification sequence: one engine does that.
+        process.stderr.write('ecmp-emu: --write replays on one thread (frames are written in order); --workers ignored\n');
+        workers = 1;
+      }
+      const { report, engine, interrupted } = await replayParallel(file, fabric, {
         write: opts.write,
         signal: interruptSignal(),
         onProgress: (p) => progress.update(p),
+        workers,
       });
       progress.done();
       if (interrupted) process.stderr.write(`ecmp-emu: interrupted; the report covers the ${engine.packets} frames read\n`);
       emitReport(report, engine, opts, { title: `ecmp-emu replay of ${file}`, source: file });
     });
+}
+
+/** The capture's size when it is a regular file (the default worker count depends on it). */
+function captureSize(file: string): number | undefined {
+  if (file === '-') return undefined;
+  try {
+    const st = statSync(file);
+    return st.isFile() ? st.size : undefined;
+  } catch {
+    return undefined; // the reader reports the error
+  }
 }

@@ -21,9 +21,16 @@ function slotHash(src: number, dst: number, ports: number, meta: number): number
  */
 export class FlowTable {
   size = 0;
-  private slots: Int32Array; // flow index + 1, 0 = empty
+  /**
+   * Two Int32 per slot: flow index + 1 (0 = empty) and the key's slot hash. The hash lets a probe skip a
+   * colliding flow without reading its key, and lets a rehash place every flow without reading its key at all
+   * (walking the old slots in order: the writes go nearly in order too, so growing a big table stays cheap).
+   */
+  private slots: Int32Array;
   private slotMask: number;
   private columns = 0;
+  /** The keys again, four u32 per flow side by side: a probe that hits reads one cache line, not four. */
+  private keys!: Uint32Array;
 
   src!: Uint32Array;
   dst!: Uint32Array;
@@ -50,7 +57,7 @@ export class FlowTable {
 
   constructor(initialFlows = 1 << 14) {
     const cap = Math.max(16, 1 << Math.ceil(Math.log2(initialFlows)));
-    this.slots = new Int32Array(cap * 2);
+    this.slots = new Int32Array(cap * 4);
     this.slotMask = cap * 2 - 1;
     this.growColumns(cap);
   }
@@ -59,12 +66,16 @@ export class FlowTable {
   find(src: number, dst: number, ports: number, meta: number): number {
     const slots = this.slots;
     const mask = this.slotMask;
-    let i = slotHash(src, dst, ports, meta) & mask;
+    const keys = this.keys;
+    const h = slotHash(src, dst, ports, meta) | 0;
+    let i = h & mask;
     for (;;) {
-      const s = slots[i]!;
+      const s = slots[2 * i]!;
       if (s === EMPTY) return -1;
-      const f = s - 1;
-      if (this.src[f] === src && this.dst[f] === dst && this.ports[f] === ports && this.meta[f] === meta) return f;
+      if (slots[2 * i + 1] === h) {
+        const k = 4 * (s - 1);
+        if (keys[k] === src && keys[k + 1] === dst && keys[k + 2] === ports && keys[k + 3] === meta) return s - 1;
+      }
       i = (i + 1) & mask;
     }
   }
@@ -74,19 +85,29 @@ export class FlowTable {
   findOrInsert(src: number, dst: number, ports: number, meta: number): number {
     const slots = this.slots;
     const mask = this.slotMask;
-    let i = slotHash(src, dst, ports, meta) & mask;
+    const keys = this.keys;
+    const h = slotHash(src, dst, ports, meta) | 0;
+    let i = h & mask;
     for (;;) {
-      const s = slots[i]!;
+      const s = slots[2 * i]!;
       if (s === EMPTY) break;
-      const f = s - 1;
-      if (this.src[f] === src && this.dst[f] === dst && this.ports[f] === ports && this.meta[f] === meta) {
-        this.isNew = false;
-        return f;
+      if (slots[2 * i + 1] === h) {
+        const k = 4 * (s - 1);
+        if (keys[k] === src && keys[k + 1] === dst && keys[k + 2] === ports && keys[k + 3] === meta) {
+          this.isNew = false;
+          return s - 1;
+        }
       }
       i = (i + 1) & mask;
     }
     const f = this.size++;
     if (f >= this.columns) this.growColumns(this.columns * 2);
+    const k = 4 * f;
+    const kk = this.keys;
+    kk[k] = src;
+    kk[k + 1] = dst;
+    kk[k + 2] = ports;
+    kk[k + 3] = meta;
     this.src[f] = src;
     this.dst[f] = dst;
     this.ports[f] = ports;
@@ -94,19 +115,25 @@ export class FlowTable {
     this.vtep[f] = -1;
     this.vm[f] = -1;
     this.other[f] = -1;
-    if (this.size * 2 > this.slots.length) this.rehash(this.slots.length * 2);
-    else this.slots[i] = f + 1;
+    slots[2 * i] = f + 1;
+    slots[2 * i + 1] = h;
+    if (this.size * 2 > mask + 1) this.rehash((mask + 1) * 2);
     this.isNew = true;
     return f;
   }
 
   private rehash(slotCount: number): void {
-    const slots = new Int32Array(slotCount);
+    const old = this.slots;
+    const slots = new Int32Array(slotCount * 2);
     const mask = slotCount - 1;
-    for (let f = 0; f < this.size; f++) {
-      let i = slotHash(this.src[f]!, this.dst[f]!, this.ports[f]!, this.meta[f]!) & mask;
-      while (slots[i] !== EMPTY) i = (i + 1) & mask;
-      slots[i] = f + 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const s = old[j]!;
+      if (s === EMPTY) continue;
+      const h = old[j + 1]!;
+      let i = h & mask;
+      while (slots[2 * i] !== EMPTY) i = (i + 1) & mask;
+      slots[2 * i] = s;
+      slots[2 * i + 1] = h;
     }
     this.slots = slots;
     this.slotMask = mask;
@@ -136,6 +163,7 @@ export class FlowTable {
     this.stageCount = grow(this.stageCount, (n) => new Uint8Array(n), cap);
     this.stageRoute = grow(this.stageRoute, (n) => new Int32Array(n), cap * MAX_STAGES);
     this.stageMember = grow(this.stageMember, (n) => new Int32Array(n), cap * MAX_STAGES);
+    this.keys = grow(this.keys, (n) => new Uint32Array(n), cap * 4);
     this.columns = cap;
   }
 

@@ -1,0 +1,102 @@
+// The engine's fast path (a performance change: the common frame shape read straight from the bytes) must forward
+// exactly as decodeFrame does. Differential: mutated frames of every shape through an engine with and without it.
+
+import { describe, expect, it } from 'vitest';
+import { RecordBatch } from '../../src/capture/reader.js';
+import { Engine } from '../../src/engine/engine.js';
+import { converge } from '../../src/fabric/converge.js';
+import { loadTopology } from '../../src/fabric/topology.js';
+import { benchCaptureBuffer } from '../../bench/captures.js';
+import { CaptureReader } from '../../src/capture/reader.js';
+import { FlowTable } from '../../src/stats/flowtable.js';
+import { prng } from '../helpers.js';
+
+const fabric = converge(loadTopology());
+
+/** Frames from the bench builder (client TCP/UDP, VXLAN, ARP, cut short, no route), then bytes flipped at random. */
+function mutatedBatches(seed: number, count: number): RecordBatch[] {
+  const rand = prng(seed);
+  const capture = benchCaptureBuffer({ packets: count, flows: 500, mixEvery: 3, seed });
+  const reader = CaptureReader.fromBuffer(capture);
+  const batches: RecordBatch[] = [];
+  for (;;) {
+    const b = new RecordBatch(256);
+    if (reader.readSync(b) === 0) break;
+    // Own copy of the bytes, so each batch can be mutated and kept.
+    const buf = Uint8Array.from(b.buf);
+    b.buf = buf;
+    for (let i = 0; i < b.count; i++) {
+      const off = b.offset[i]!;
+      // The bytes the fast path tests: EtherType, version/IHL, total length, flags/fragment, protocol, ports.
+      const hot = [12, 13, 14, 16, 17, 20, 21, 23, 34, 35, 36, 37, 26, 30];
+      const flips = Math.floor(rand() * 3);
+      for (let k = 0; k < flips; k++) {
+        const at = off + hot[Math.floor(rand() * hot.length)]!;
+        const pick = rand();
+        buf[at] = pick < 0.3 ? 0 : pick < 0.5 ? 0xff : pick < 0.6 ? 0x45 : pick < 0.7 ? 0x12 /* 4789 >> 8 */ : pick < 0.8 ? 0xb5 : Math.floor(rand() * 256);
+      }
+      if (rand() < 0.05) b.capLen[i] = Math.floor(rand() * (b.capLen[i]! + 1));
+      if (rand() < 0.03) b.linkType[i] = [101, 228, 113, 276, 1][Math.floor(rand() * 5)]!;
+    }
+    batches.push(b);
+  }
+  return batches;
+}
+
+describe('engine fast path', () => {
+  it('forwards mutated frames of every shape exactly as the decoder path does', () => {
+    for (const seed of [1, 2, 3]) {
+      const batches = mutatedBatches(seed, 30_000);
+      const fast = new Engine(fabric);
+      const slow = new Engine(fabric, { fastPath: false });
+      for (const b of batches) {
+        fast.processBatch(b);
+        slow.processBatch(b);
+      }
+      expect(fast.packets).toBe(slow.packets);
+      expect(fast.bytes).toBe(slow.bytes);
+      expect([...fast.skipped]).toEqual([...slow.skipped]);
+      expect(fast.flows.size).toBe(slow.flows.size);
+      const n = fast.flows.size;
+      for (const col of ['src', 'dst', 'ports', 'meta', 'packets', 'bytes', 'reason', 'vtep', 'vm', 'other', 'outerSport', 'stageCount'] as const) {
+        expect(Array.from(fast.flows[col].subarray(0, n)), col).toEqual(Array.from(slow.flows[col].subarray(0, n)));
+      }
+      // Enough of each case to mean something: many skipped frames, many forwarded flows.
+      expect(fast.skipped.reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
+      expect(n).toBeGreaterThan(1000);
+    }
+  });
+});
+
+describe('flow table (its probe and rehash were reworked for speed)', () => {
+  it('finds and inserts exactly as a Map does, through every growth, with colliding and repeated keys', () => {
+    const rand = prng(77);
+    const table = new FlowTable(16);
+    const ref = new Map<string, number>();
+    for (let i = 0; i < 200_000; i++) {
+      // Few distinct values per field: many keys share three fields, and repeats are frequent.
+      const src = (0x0a000000 + Math.floor(rand() * 3000)) >>> 0;
+      const dst = rand() < 0.5 ? 0xc0a8640a : (Math.floor(rand() * 4) * 0x01000001) >>> 0;
+      const ports = ((Math.floor(rand() * 50) << 16) | 443) >>> 0;
+      const meta = FlowTable.meta(rand() < 0.5 ? 6 : 17, Math.floor(rand() * 2), 0);
+      const k = `${src}|${dst}|${ports}|${meta}`;
+      const f = table.findOrInsert(src, dst, ports, meta);
+      const known = ref.get(k);
+      if (known === undefined) {
+        expect(table.isNew).toBe(true);
+        expect(f).toBe(ref.size);
+        ref.set(k, f);
+      } else {
+        expect(table.isNew).toBe(false);
+        expect(f).toBe(known);
+      }
+      if (i % 997 === 0) expect(table.find(src ^ 0x00ff0000, dst, ports, meta)).toBe(ref.get(`${(src ^ 0x00ff0000) >>> 0}|${dst}|${ports}|${meta}`) ?? -1);
+    }
+    expect(table.size).toBe(ref.size);
+    for (const [k, f] of ref) {
+      const [src, dst, ports, meta] = k.split('|').map(Number) as [number, number, number, number];
+      expect(table.find(src, dst, ports, meta)).toBe(f);
+      expect([table.src[f], table.dst[f], table.ports[f], table.meta[f]]).toEqual([src, dst, ports, meta]);
+    }
+  });
+});
