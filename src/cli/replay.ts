@@ -33,7 +33,7 @@ export function registerReplay(program: Command): void {
     .option('--write <out>', 'write each forwarded frame as it crosses the fabric to this pcap')
     .option('--html <out>', 'write a self-contained HTML report with charts')
     .option('--flows-csv <out>', 'write one CSV row per flow')
-    .option('--workers <n>', 'threads forwarding frames, the main thread included (default: one per core; 1 for stdin, files under 256 MiB and --write)')
+    .option('--workers <n>', 'threads forwarding frames, the main thread included (default: one per core; 1 for stdin, files under 1 GiB and --write)')
     .action(async (file: string, opts: ReplayCliOptions) => {
       checkOutputOptions(opts);
       const askedWorkers = opts.workers !== undefined ? parseIntArg(opts.workers, '--workers', 1, 64) : undefined;

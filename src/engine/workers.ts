@@ -29,7 +29,7 @@ import { replayCapture, type ReplayOptions, type ReplayResult } from './replay.j
 import { ChunkView, SLICE, WORKER_KIND, chunkLayout, forwardSpan, flowColumns, type FlowColumns, type FromWorker, type ToWorker, type WorkerData } from './worker-main.js';
 
 /** Inputs smaller than this replay on one thread by default: a worker costs more to start than it saves. */
-export const SMALL_INPUT_BYTES = 256 << 20;
+export const SMALL_INPUT_BYTES = 1 << 30;
 /** Records and data bytes per chunk handed to a worker (about a millisecond of forwarding). */
 export const CHUNK_RECORDS = 16384;
 export const CHUNK_DATA_BYTES = 4 << 20;
@@ -44,6 +44,11 @@ export interface ParallelReplayOptions extends ReplayOptions {
   /** Chunk size in records and in data bytes (tests make them small to get many chunks from a small capture). */
   chunkRecords?: number;
   chunkDataBytes?: number;
+  /**
+   * Send classic pcap files' records as file spans the workers read themselves (default true); false copies them
+   * into shared chunks as for pcapng and standard input (tests use it to exercise that path on a pcap).
+   */
+  spans?: boolean;
   /**
    * Wait until every worker is up before reading (tests: otherwise the main thread may finish a small capture
    * before any worker can take a chunk, and the merge would not be exercised).
@@ -161,7 +166,7 @@ class ParallelReplay {
     this.engine = new Engine(fabric);
     this.records = Math.max(1, options.chunkRecords ?? CHUNK_RECORDS);
     this.dataBytes = Math.max(1, options.chunkDataBytes ?? CHUNK_DATA_BYTES);
-    this.rangeMode = (options.workers ?? 1) > 1 && file !== '-' && reader.format === 'pcap' && reader.size !== undefined && reader.syncCapable;
+    this.rangeMode = (options.spans ?? true) && (options.workers ?? 1) > 1 && file !== '-' && reader.format === 'pcap' && reader.size !== undefined && reader.syncCapable;
     if (this.rangeMode) this.recordHeader = pcapRecordHeader(file);
   }
 

@@ -1,7 +1,7 @@
 // replay --workers: several engines give exactly the one-engine report (every field, byte for byte as JSON) and the
 // same per-flow CSV; Ctrl-C still prints the report of what was read. Workers run the built dist/ (npm test builds).
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { replayCapture } from '../../src/engine/replay.js';
 import { SMALL_INPUT_BYTES, defaultWorkers, replayParallel } from '../../src/engine/workers.js';
 import { renderJson } from '../../src/report/index.js';
 import { BIN, ROOT, emu } from '../cli/run.js';
+import { haveTool } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecmp-emu-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,15 +40,16 @@ describe('replay on several engines equals one engine', () => {
     expect(report.vteps.find((v) => v.name === 'leaf-3')!.flows).toBeGreaterThan(report.vteps.find((v) => v.name === 'leaf-1')!.flows);
   });
 
-  it('workers 1, 2 and 3 give the single-threaded JSON and flows CSV exactly, with the workers taking chunks', async () => {
+  it('workers 1, 2 and 3 (file spans or copied chunks) give the single-threaded JSON and flows CSV exactly, with the workers taking chunks', async () => {
     const single = await replayCapture(MIXED, fabric);
     const json = renderJson(single.report);
     const csv = flowsCsv(single.engine);
-    for (const workers of [1, 2, 3]) {
-      // Small chunks and waiting for the workers make many units spread over every engine; with 3000 flows, most
+    for (const [workers, spans] of [[1, true], [2, true], [3, true], [2, false], [3, false]] as const) {
+      // spans: workers read file spans themselves (classic pcap files); false: records copied into shared chunks
+      // (pcapng, standard input). Small chunks and waiting for the workers make many units spread over every engine; with 3000 flows, most
       // are first seen by one engine in a later chunk than the one where another engine met them: only merging in
       // stream order gives the single engine's flow order (a merge by engine fails this test).
-      const r = await replayParallel(MIXED, fabric, { workers, chunkRecords: 700, chunkDataBytes: 64 << 10, awaitWorkers: true });
+      const r = await replayParallel(MIXED, fabric, { workers, spans, chunkRecords: 700, chunkDataBytes: 64 << 10, awaitWorkers: true });
       expect(r.unitsByEngine).toHaveLength(workers);
       for (let w = 1; w < workers; w++) expect(r.unitsByEngine[w], `worker ${w - 1} took chunks`).toBeGreaterThan(0);
       expect(r.packetsByEngine.reduce((a, b) => a + b, 0)).toBe(60_000);
@@ -55,6 +57,19 @@ describe('replay on several engines equals one engine', () => {
       expect(renderJson(r.report)).toBe(json);
       expect(flowsCsv(r.engine)).toBe(csv);
       expect(r.engine.flows.size).toBe(single.engine.flows.size);
+    }
+  });
+
+  it.runIf(haveTool('editcap', ['-h']))('pcapng (records copied into shared chunks) gives the single-threaded result too', async () => {
+    const ng = join(dir, 'mixed.pcapng');
+    execFileSync('editcap', ['-F', 'pcapng', MIXED, ng]);
+    const single = await replayCapture(ng, fabric);
+    expect(single.report.packets).toBe(60_000);
+    for (const workers of [2, 3]) {
+      const r = await replayParallel(ng, fabric, { workers, chunkRecords: 500, chunkDataBytes: 48 << 10, awaitWorkers: true });
+      for (let w = 1; w < workers; w++) expect(r.unitsByEngine[w]).toBeGreaterThan(0);
+      expect(renderJson(r.report)).toBe(renderJson(single.report));
+      expect(flowsCsv(r.engine)).toBe(flowsCsv(single.engine));
     }
   });
 
