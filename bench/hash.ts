@@ -2,22 +2,11 @@
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
 import { HASH_ALGORITHMS, HASH_FIELDS, makeHasher, type FlowHasher, type HashAlgorithm } from '../src/hash/index.js';
+import { u32Stream } from './util.js';
 
 export interface HashBenchResult {
   flows: number;
   results: Array<{ algorithm: HashAlgorithm | 'baseline'; nsPerHash: number; rmePercent: number; hashesPerSecond: number }>;
-}
-
-/** Deterministic u32 stream (xorshift32). */
-function u32Stream(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
 }
 
 /**

@@ -1,6 +1,7 @@
 // Benchmark: build an IPv4 LPM table of 1M random prefixes (realistic length mix) and time lookups on one core.
 import { pathToFileURL } from 'node:url';
 import { Lpm } from '../src/fib/lpm.js';
+import { u32Stream } from './util.js';
 
 export interface LpmBenchResult {
   prefixes: number;
@@ -17,18 +18,6 @@ export interface LpmBenchResult {
     medianNsPerLookup: number;
     hitRate: number;
   }>;
-}
-
-/** Deterministic u32 stream (xorshift32). */
-function u32Stream(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
 }
 
 // Share of prefixes per length, roughly a full BGP table's shape: mostly /16-/24, some /8-/15 and /25-/32.

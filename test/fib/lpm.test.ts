@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Lpm, MAX_VALUE } from '../../src/fib/lpm.js';
+import { u32Stream } from '../../bench/util.js';
 
 const ip = (s: string): number => s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
 const maskOf = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
@@ -27,18 +28,6 @@ class NaiveLpm {
     }
     return best;
   }
-}
-
-/** Deterministic u32 stream (xorshift32) for the larger randomized comparisons. */
-function u32Stream(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
 }
 
 /** Addresses that probe a prefix's edges: its first and last address and their neighbours. */
