@@ -29,6 +29,11 @@ export function percent(share: number, digits = 2): string {
   return `${(share * 100).toFixed(digits)}%`;
 }
 
+/** A VTEP, VM or other next-hop row's flows, packets, bytes and share, as the text and HTML tables print them. */
+export function trafficCells(r: { flows: number; packets: number; bytes: number; share: number }): string[] {
+  return [groupDigits(r.flows), groupDigits(r.packets), groupDigits(r.bytes), percent(r.share)];
+}
+
 /**
  * Relative deviation of an observed share from the expected one: "+0.2%", "-100.0%"; "-" when nothing was
  * expected and nothing came, "unexpected" when something came where nothing was expected.

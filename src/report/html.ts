@@ -15,6 +15,7 @@ import {
   orderedSkipKeys,
   percent,
   ratio,
+  trafficCells,
 } from './format.js';
 
 export interface HtmlMeta {
@@ -302,6 +303,16 @@ function deviationClass(share: number, expected: number): string | undefined {
   return d > 0.25 ? 'hot' : d > 0.1 ? 'warm' : undefined;
 }
 
+/** The numeric columns of the VTEP and VM tables, after the name columns. */
+const SHARE_HEADERS: ReadonlyArray<{ h: string; n: boolean }> = [
+  { h: 'flows', n: true },
+  { h: 'packets', n: true },
+  { h: 'bytes', n: true },
+  { h: 'share', n: true },
+  { h: 'expected', n: true },
+  { h: 'deviation', n: true },
+];
+
 const LEGEND = `<div class="legend">
 <span><i class="sw" style="background:${COLOR.ok}"></i>observed, within 10% of expected</span>
 <span><i class="sw" style="background:${COLOR.warn}"></i>10–25% off</span>
@@ -393,21 +404,13 @@ export function renderHtml(report: Report, meta: HtmlMeta): string {
           [
             { h: 'leaf' },
             { h: 'address' },
-            { h: 'flows', n: true },
-            { h: 'packets', n: true },
-            { h: 'bytes', n: true },
-            { h: 'share', n: true },
-            { h: 'expected', n: true },
-            { h: 'deviation', n: true },
+            ...SHARE_HEADERS,
           ],
           report.vteps.map((v) => ({
             cells: [
               v.name,
               v.address,
-              groupDigits(v.flows),
-              groupDigits(v.packets),
-              groupDigits(v.bytes),
-              percent(v.share),
+              ...trafficCells(v),
               percent(v.expected),
               deviation(v.share, v.expected),
             ],
@@ -443,22 +446,14 @@ export function renderHtml(report: Report, meta: HtmlMeta): string {
             { h: 'vm' },
             { h: 'leaf' },
             { h: 'address' },
-            { h: 'flows', n: true },
-            { h: 'packets', n: true },
-            { h: 'bytes', n: true },
-            { h: 'share', n: true },
-            { h: 'expected', n: true },
-            { h: 'deviation', n: true },
+            ...SHARE_HEADERS,
           ],
           report.vms.map((v) => ({
             cells: [
               v.name,
               v.leaf,
               v.address,
-              groupDigits(v.flows),
-              groupDigits(v.packets),
-              groupDigits(v.bytes),
-              percent(v.share),
+              ...trafficCells(v),
               percent(v.expected),
               deviation(v.share, v.expected),
             ],
@@ -485,7 +480,7 @@ export function renderHtml(report: Report, meta: HtmlMeta): string {
           { h: 'share', n: true },
         ],
         report.others.map((o) => ({
-          cells: [o.address, o.node, groupDigits(o.flows), groupDigits(o.packets), groupDigits(o.bytes), percent(o.share)],
+          cells: [o.address, o.node, ...trafficCells(o)],
         })),
       ),
     );

@@ -11,6 +11,7 @@ import {
   orderedSkipKeys,
   percent,
   ratio,
+  trafficCells,
 } from './format.js';
 import { ASCII_BARS, bar, table, UNICODE_BARS, type Column } from './table.js';
 
@@ -109,10 +110,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
         report.vteps.map((v) => [
           v.name,
           v.address,
-          groupDigits(v.flows),
-          groupDigits(v.packets),
-          groupDigits(v.bytes),
-          percent(v.share),
+          ...trafficCells(v),
           percent(v.expected),
           deviationCell(v.share, v.expected, paint),
         ]),
@@ -135,10 +133,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
           v.name,
           v.leaf,
           v.address,
-          groupDigits(v.flows),
-          groupDigits(v.packets),
-          groupDigits(v.bytes),
-          percent(v.share),
+          ...trafficCells(v),
           percent(v.expected),
           deviationCell(v.share, v.expected, paint),
         ]),
@@ -169,10 +164,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
         report.others.map((o) => [
           o.address,
           o.node,
-          groupDigits(o.flows),
-          groupDigits(o.packets),
-          groupDigits(o.bytes),
-          percent(o.share),
+          ...trafficCells(o),
         ]),
         { style: headerStyle },
       ),
