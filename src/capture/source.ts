@@ -21,6 +21,17 @@ function ioError(err: unknown, name: string): EmuError {
   return new EmuError(`read error: ${e.code ?? e.message}`, name, 1);
 }
 
+/** Skips `n` bytes of a source that cannot seek by reading them into `scratch`; returns how many (fewer at the end). */
+async function skipByReading(src: ByteSource, n: number, scratch: Uint8Array): Promise<number> {
+  let done = 0;
+  while (done < n) {
+    const got = await src.read(scratch, 0, Math.min(scratch.length, n - done));
+    if (got === 0) break;
+    done += got;
+  }
+  return done;
+}
+
 /** A regular file, read by position (Number positions: past 4 GiB is fine), or sequentially for standard input. */
 export class FileSource implements ByteSource {
   readonly syncCapable = true;
@@ -58,13 +69,7 @@ export class FileSource implements ByteSource {
 
   async skip(n: number, scratch: Uint8Array): Promise<number> {
     if (this.positional) return this.seek(n);
-    let done = 0;
-    while (done < n) {
-      const got = await this.read(scratch, 0, Math.min(scratch.length, n - done));
-      if (got === 0) break;
-      done += got;
-    }
-    return done;
+    return skipByReading(this, n, scratch);
   }
 
   skipSync(n: number, scratch: Uint8Array): number {
@@ -139,14 +144,8 @@ export class StreamSource implements ByteSource {
     throw new EmuError('cannot read a pipe synchronously; use read()', this.name, 1);
   }
 
-  async skip(n: number, scratch: Uint8Array): Promise<number> {
-    let done = 0;
-    while (done < n) {
-      const got = await this.read(scratch, 0, Math.min(scratch.length, n - done));
-      if (got === 0) break;
-      done += got;
-    }
-    return done;
+  skip(n: number, scratch: Uint8Array): Promise<number> {
+    return skipByReading(this, n, scratch);
   }
 
   skipSync(): number {
