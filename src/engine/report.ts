@@ -1,6 +1,6 @@
 // From a flow table and the fabric to the SPEC §5 report: spread per VTEP and VM, stage fairness, warnings.
 
-import { HOP_OPAQUE, HOP_VM, HOP_VTEP, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
+import { HOP_OPAQUE, HOP_VM, HOP_VTEP, hopName, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
 import { P_THRESHOLD, polarizationVerdict, sharesUnequal, summarizeStage } from '../stats/fairness.js';
@@ -100,7 +100,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: numbe
       fabric.leafNames[route.leaf]!,
       fabric.vrfNames[route.vrf]!,
       routePrefix(route),
-      route.nextHops.map((hop, m) => ({ name: hopName(fabric, hop.kind, hop.target, hop.address), flows: counts[m]!, weight: shares[m]! })),
+      route.nextHops.map((hop, m) => ({ name: hopName(fabric, hop), flows: counts[m]!, weight: shares[m]! })),
     );
     stages.push(row);
     const ups = upstream.get(id);
@@ -132,12 +132,6 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: numbe
 
 function addInto(into: Float64Array, from: Float64Array): void {
   for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
-}
-
-function hopName(fabric: Fabric, kind: number, target: number, address: number): string {
-  if (kind === HOP_VTEP) return fabric.leafNames[target]!;
-  if (kind === HOP_VM) return fabric.vmNames[target]!;
-  return formatIpv4(address);
 }
 
 /**
