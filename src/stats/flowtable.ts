@@ -83,6 +83,7 @@ export class FlowTable {
   /** The flow's index, inserting it when new; `isNew` tells which (read it before the next call). */
   isNew = false;
   findOrInsert(src: number, dst: number, ports: number, meta: number): number {
+    // The probe is kept small so that V8 inlines it into the engine's loop; inserting is the rare case.
     const slots = this.slots;
     const mask = this.slotMask;
     const keys = this.keys;
@@ -90,7 +91,7 @@ export class FlowTable {
     let i = h & mask;
     for (;;) {
       const s = slots[2 * i]!;
-      if (s === EMPTY) break;
+      if (s === EMPTY) return this.insertAt(i, h, src, dst, ports, meta);
       if (slots[2 * i + 1] === h) {
         const k = 4 * (s - 1);
         if (keys[k] === src && keys[k + 1] === dst && keys[k + 2] === ports && keys[k + 3] === meta) {
@@ -100,6 +101,10 @@ export class FlowTable {
       }
       i = (i + 1) & mask;
     }
+  }
+
+  /** Adds a flow in empty slot i (found by findOrInsert's probe for slot hash h). */
+  private insertAt(i: number, h: number, src: number, dst: number, ports: number, meta: number): number {
     const f = this.size++;
     if (f >= this.columns) this.growColumns(this.columns * 2);
     const k = 4 * f;
@@ -115,9 +120,10 @@ export class FlowTable {
     this.vtep[f] = -1;
     this.vm[f] = -1;
     this.other[f] = -1;
+    const slots = this.slots;
     slots[2 * i] = f + 1;
     slots[2 * i + 1] = h;
-    if (this.size * 2 > mask + 1) this.rehash((mask + 1) * 2);
+    if (this.size * 2 > this.slotMask + 1) this.rehash((this.slotMask + 1) * 2);
     this.isNew = true;
     return f;
   }
