@@ -63,6 +63,22 @@ export class RecordBatch {
   }
 }
 
+/**
+ * A run of whole classic-pcap records lying back to back in one buffer, bytes start .. end, not parsed into
+ * columns: the replay lane (Engine.processPcapRun) walks the record headers itself, which saves writing and
+ * re-reading six columns per frame. Every record in it has been checked (complete, within the snapshot length).
+ */
+export class PcapRun {
+  buf: Uint8Array = new Uint8Array(0);
+  start = 0;
+  end = 0;
+  count = 0;
+  littleEndian = true;
+  /** 16, or 24 for the "modified" format */
+  recordHeader = 16;
+  linkType = 1;
+}
+
 function u16le(b: Uint8Array, p: number): number {
   return b[p]! | (b[p + 1]! << 8);
 }
@@ -316,6 +332,52 @@ export class CaptureReader {
     }
   }
 
+  /**
+   * Classic pcap only: points `run` at every whole record now buffered (reading more when none is); resolves their
+   * count, 0 at the end. Same checks and errors as read(); the records stay valid until the next read.
+   */
+  async readRun(run: PcapRun): Promise<number> {
+    this.runsOnlyPcap();
+    for (;;) {
+      const n = this.skimPcap(run);
+      if (n > 0 || this.eofReached()) return n;
+      await this.fill();
+    }
+  }
+
+  /** readRun() without waiting, for memory and regular files. */
+  readRunSync(run: PcapRun): number {
+    if (!this.syncCapable) throw new EmuError('cannot read a pipe synchronously; use readRun()', this.name, 1);
+    this.runsOnlyPcap();
+    for (;;) {
+      const n = this.skimPcap(run);
+      if (n > 0 || this.eofReached()) return n;
+      this.fillSync();
+    }
+  }
+
+  private runsOnlyPcap(): void {
+    if (this.format !== 'pcap') throw new RangeError(`${this.name}: record runs are for classic pcap, not ${this.format}`);
+  }
+
+  /**
+   * Gives the current buffer away (the last run's bytes stay where they are, for a worker thread to read) and
+   * goes on in `next`, into which the bytes not yet handed out are copied. `next` must be at least as large.
+   */
+  replaceBuffer(next: Uint8Array): void {
+    if (next.length < this.buf.length) throw new RangeError(`replacement buffer of ${next.length} bytes, below ${this.buf.length}`);
+    next.set(this.buf.subarray(this.start, this.end), 0);
+    this.base += this.start;
+    this.end -= this.start;
+    this.start = 0;
+    this.buf = next;
+  }
+
+  /** The chunk buffer's size (replaceBuffer's minimum). */
+  get bufferSize(): number {
+    return this.buf.length;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -517,6 +579,50 @@ export class CaptureReader {
       n++;
       p += hdr + capLen;
     }
+    this.start = p;
+    return n;
+  }
+
+  /** parsePcap's checks without its columns: how many whole records follow `start` (all of them that are buffered). */
+  private skimPcap(run: PcapRun): number {
+    run.count = 0;
+    run.buf = this.buf;
+    run.start = run.end = this.start;
+    if (this.closed) return 0;
+    const b = this.buf;
+    const end = this.end;
+    const le = this.le;
+    const hdr = this.recHeaderLen;
+    const limit = this.snapLimit;
+    let p = this.start;
+    let n = 0;
+    for (;;) {
+      if (end - p < hdr) {
+        this.need = hdr;
+        break;
+      }
+      const capLen = le ? u32le(b, p + 8) : u32be(b, p + 8);
+      if (capLen > limit) {
+        if (n > 0) break;
+        this.start = p;
+        throw this.corruptAt(`record header says ${capLen} captured bytes, above the snapshot length ${limit}`, this.base + p);
+      }
+      if (end - p - hdr < capLen) {
+        this.need = hdr + capLen;
+        if (this.sizeKnown && n === 0) {
+          this.start = p;
+          this.checkFits(this.base + p, hdr + capLen, 'record');
+        }
+        break;
+      }
+      n++;
+      p += hdr + capLen;
+    }
+    run.end = p;
+    run.count = n;
+    run.littleEndian = le;
+    run.recordHeader = hdr;
+    run.linkType = this.pcapLinkType;
     this.start = p;
     return n;
   }
