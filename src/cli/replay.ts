@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { statSync } from 'node:fs';
-import { defaultWorkers, replayParallel } from '../engine/workers.js';
+import { defaultWorkers, replayParallel, startReplayWorkers } from '../engine/workers.js';
 import { loadFabricArg, parseIntArg } from './common.js';
 import { checkOutputOptions, emitReport, type OutputOptions } from './output.js';
 import { ProgressLine } from './progress.js';
@@ -37,20 +37,29 @@ export function registerReplay(program: Command): void {
     .action(async (file: string, opts: ReplayCliOptions) => {
       checkOutputOptions(opts);
       const askedWorkers = opts.workers !== undefined ? parseIntArg(opts.workers, '--workers', 1, 64) : undefined;
-      const fabric = loadFabricArg(opts.topology);
       if (opts.write !== undefined && opts.write === file && file !== '-') throw new UsageError('--write would overwrite the capture being read', '--write');
-      const progress = new ProgressLine(`replay ${file === '-' ? 'stdin' : file}`, process.stderr.isTTY === true && !opts.json);
       let workers = askedWorkers ?? defaultWorkers(file, captureSize(file), opts.write !== undefined);
       if (opts.write !== undefined && workers > 1) {
         // Frames must be written in capture order with one IPv4 identification sequence: one engine does that.
         process.stderr.write('ecmp-emu: --write replays on one thread (frames are written in order); --workers ignored\n');
         workers = 1;
       }
+      // The worker threads start first: they boot while this thread loads the topology.
+      const pool = workers > 1 ? startReplayWorkers(workers - 1) : undefined;
+      let fabric;
+      try {
+        fabric = loadFabricArg(opts.topology);
+      } catch (e) {
+        pool?.terminate();
+        throw e;
+      }
+      const progress = new ProgressLine(`replay ${file === '-' ? 'stdin' : file}`, process.stderr.isTTY === true && !opts.json);
       const { report, engine, interrupted } = await replayParallel(file, fabric, {
         write: opts.write,
         signal: interruptSignal(),
         onProgress: (p) => progress.update(p),
         workers,
+        pool,
       });
       progress.done();
       if (interrupted) process.stderr.write(`ecmp-emu: interrupted; the report covers the ${engine.packets} frames read\n`);

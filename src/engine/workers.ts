@@ -3,12 +3,12 @@
 // one-engine result.
 //
 // Why runs of records and not "frames by flow hash": to send each frame to the worker owning its flow, the main
-// thread must read and parse it (~25 ns), pull out its 5-tuple and hash it (~15 ns) and copy it to the worker
-// (10-40 ns, more when the other core holds the line), while forwarding a frame of a known flow costs ~45 ns: the
-// dispatcher would be the bottleneck and a second core would gain nothing. Instead, for a classic pcap file a
-// worker gets a span of the file (byte range and record count, found by the main thread's reader) which it reads
-// with its own pread and parses with the same reader code; for pcapng and standard input, the main thread copies
-// the records into a shared buffer. Forwarding depends only on the flow key, so any engine forwards any frame the
+// thread must read and parse it, pull out its 5-tuple and hash it and copy it to the worker, which costs about as
+// much as forwarding a frame of a known flow (~30-40 ns): the dispatcher would be the bottleneck and a second core
+// would gain nothing. Instead, for classic pcap the main thread reads straight into SharedArrayBuffers, checks the
+// record headers (a few ns per frame) and hands a worker a whole buffer of records, a "run", which the worker walks
+// itself: no frame is copied or parsed twice. For pcapng, whose blocks need real parsing, the main thread parses and
+// copies the records into a shared chunk. Forwarding depends only on the flow key, so any engine forwards any frame the
 // same way; summing packets and bytes per flow over the engines gives the single engine's counts exactly.
 // First-seen order (it orders the flow table, hence --flows-csv and every floating-point sum of the report) is
 // rebuilt by merging in stream order: each span, chunk or run of batches is a "unit" with a sequence number, every
@@ -20,13 +20,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { CaptureReader, RecordBatch } from '../capture/reader.js';
+import { CaptureReader, PcapRun, RecordBatch } from '../capture/reader.js';
 import type { Fabric } from '../fabric/converge.js';
 import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
 import { Engine } from './engine.js';
 import { buildReport } from './report.js';
 import { replayCapture, type ReplayOptions, type ReplayResult } from './replay.js';
-import { ChunkView, SLICE, WORKER_KIND, chunkLayout, forwardSpan, flowColumns, type FlowColumns, type FromWorker, type ToWorker, type WorkerData } from './worker-main.js';
+import { ChunkView, SLICE, WORKER_KIND, chunkLayout, flowColumns, type FlowColumns, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
 /** Inputs smaller than this replay on one thread by default: a worker costs more to start than it saves. */
 export const SMALL_INPUT_BYTES = 1 << 30;
@@ -45,15 +45,66 @@ export interface ParallelReplayOptions extends ReplayOptions {
   chunkRecords?: number;
   chunkDataBytes?: number;
   /**
-   * Send classic pcap files' records as file spans the workers read themselves (default true); false copies them
-   * into shared chunks as for pcapng and standard input (tests use it to exercise that path on a pcap).
+   * Hand classic pcap records to workers as runs, the reader's own shared buffers (default true); false parses and
+   * copies them into shared chunks as for pcapng (tests use it to exercise that path on a pcap).
    */
-  spans?: boolean;
+  runs?: boolean;
+  /** The reader's buffer size, hence the largest run (tests make it small to get many runs from a small capture). */
+  readBufferBytes?: number;
   /**
    * Wait until every worker is up before reading (tests: otherwise the main thread may finish a small capture
    * before any worker can take a chunk, and the merge would not be exercised).
    */
   awaitWorkers?: boolean;
+  /**
+   * Worker threads started beforehand (startReplayWorkers), so that their start-up overlaps the caller's own
+   * (loading the topology, opening the capture); used instead of starting `workers - 1` new ones.
+   */
+  pool?: ReplayWorkerPool;
+}
+
+/**
+ * Replay worker threads started before the fabric is known: a worker boots Node (~50 ms here) and loads its code
+ * while the main thread is still loading the topology; it converges the fabric when replayParallel sends it.
+ */
+export class ReplayWorkerPool {
+  readonly slots: WorkerSlot[] = [];
+  private configured = false;
+
+  constructor(count: number) {
+    for (let i = 0; i < count; i++) {
+      const { port1, port2 } = new MessageChannel();
+      const data: WorkerData = { kind: WORKER_KIND, port: port2 };
+      const worker = new Worker(workerScript(), { workerData: data, transferList: [port2] });
+      const slot = new WorkerSlot(i, worker, port1);
+      worker.on('error', (e) => {
+        slot.failure ??= e;
+      });
+      worker.on('exit', (code) => {
+        slot.exited = true;
+        if (slot.result === undefined) slot.failure ??= new Error(`worker ${i} exited (code ${code}) before its result`);
+      });
+      this.slots.push(slot);
+    }
+  }
+
+  /** Sends every worker the topology to converge (once); a worker says 'ready' when its engine is built. */
+  configure(fabric: Fabric): void {
+    if (this.configured) throw new Error('replay worker pool used twice');
+    this.configured = true;
+    const msg: ToWorker = { type: 'topology', topology: fabric.topology };
+    for (const s of this.slots) s.port.postMessage(msg);
+  }
+
+  /** Stops every worker (a pool that was not used, or after its results are in). */
+  terminate(): void {
+    for (const s of this.slots) if (!s.exited) void s.worker.terminate();
+  }
+}
+
+/** Starts `count` replay workers now, to hand to replayParallel through options.pool. */
+export function startReplayWorkers(count: number): ReplayWorkerPool {
+  return new ReplayWorkerPool(Math.max(0, Math.floor(count)));
 }
 
 export interface ParallelReplayResult extends ReplayResult {
@@ -73,12 +124,15 @@ export function defaultWorkers(file: string, size: number | undefined, writing: 
   return Math.max(1, os.availableParallelism());
 }
 
-/** The compiled worker script; under a TypeScript runner (tests from src/) the build's copy in dist/. */
+/**
+ * The compiled worker script; under a TypeScript runner (tests from src/) the build's copy in dist/. The path goes
+ * up and down again because this code also runs bundled into dist/src/cli/main.js, one directory over.
+ */
 function workerScript(): URL {
   const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return new URL('./worker-main.js', import.meta.url);
+  if (!here.endsWith('.ts')) return new URL('../engine/replay-worker.js', import.meta.url);
   const root = path.resolve(path.dirname(here), '..', '..');
-  return new URL(`file://${path.join(root, 'dist', 'src', 'engine', 'worker-main.js')}`);
+  return new URL(`file://${path.join(root, 'dist', 'src', 'engine', 'replay-worker.js')}`);
 }
 
 /** A stream-order unit of frames: a chunk sent to a worker, or a run of batches the main thread forwarded. */
@@ -113,14 +167,18 @@ class WorkerSlot {
  */
 export async function replayParallel(file: string, fabric: Fabric, options: ParallelReplayOptions = {}): Promise<ParallelReplayResult> {
   if (options.write !== undefined) {
+    options.pool?.terminate();
     const r = await replayCapture(file, fabric, options);
     return { ...r, unitsByEngine: [1], packetsByEngine: [r.engine.packets] };
   }
   // Workers converge fabric.topology afresh: a fabric converged with failures (failover) stays on one engine.
-  if (fabric.failedVms.size > 0 || fabric.failedLeaves.size > 0) options = { ...options, workers: 1 };
-  const reader = await CaptureReader.open(file);
+  if (fabric.failedVms.size > 0 || fabric.failedLeaves.size > 0) {
+    options.pool?.terminate();
+    options = { ...options, workers: 1, pool: undefined };
+  }
+  const reader = await CaptureReader.open(file, options.readBufferBytes !== undefined ? { chunkSize: options.readBufferBytes } : {});
   try {
-    return await new ParallelReplay(file, reader, fabric, options).run();
+    return await new ParallelReplay(reader, fabric, options).run();
   } finally {
     await reader.close();
   }
@@ -137,16 +195,15 @@ class ParallelReplay {
   private readonly free: SharedArrayBuffer[] = [];
   /** The buffer of each chunk a worker holds, by unit, to reuse when it is done. */
   private readonly held = new Map<number, SharedArrayBuffer>();
+  /** The reader buffer of each run a worker holds, by unit, likewise. */
+  private readonly heldRuns = new Map<number, Uint8Array>();
   /**
-   * Classic pcap from a regular file: a worker's chunk is a span of the file it reads itself (pread) and parses;
-   * the main thread only says where. Otherwise (pcapng, standard input) records are copied into shared chunks.
+   * Classic pcap: the reader reads into shared buffers and a worker is handed a whole run of records, buffer and
+   * all (the reader goes on in a fresh one). Otherwise (pcapng) records are parsed and copied into shared chunks.
    */
-  private readonly rangeMode: boolean;
-  /** Record header length of the classic pcap (16, or 24 for the "modified" format). */
-  private readonly recordHeader: number = 16;
-  /** The file span being gathered for a worker: start, end, records; `open*` below tracks its unit. */
-  private spanStart = -1;
-  private spanEnd = 0;
+  private readonly runMode: boolean;
+  /** Shared reader buffers no worker holds, to hand the reader when it gives one away. */
+  private readonly freeRunBuffers: Uint8Array[] = [];
   /** The chunk being filled: its views, record count, data bytes used. */
   private open: ChunkView | undefined;
   private openCount = 0;
@@ -158,7 +215,6 @@ class ParallelReplay {
   private localNs = 0;
 
   constructor(
-    private readonly file: string,
     private readonly reader: CaptureReader,
     private readonly fabric: Fabric,
     private readonly options: ParallelReplayOptions,
@@ -166,23 +222,24 @@ class ParallelReplay {
     this.engine = new Engine(fabric);
     this.records = Math.max(1, options.chunkRecords ?? CHUNK_RECORDS);
     this.dataBytes = Math.max(1, options.chunkDataBytes ?? CHUNK_DATA_BYTES);
-    this.rangeMode = (options.spans ?? true) && (options.workers ?? 1) > 1 && file !== '-' && reader.format === 'pcap' && reader.size !== undefined && reader.syncCapable;
-    if (this.rangeMode) this.recordHeader = pcapRecordHeader(file);
+    this.runMode = reader.format === 'pcap' && (options.runs ?? true);
+    // Workers read the reader's buffers: they must be shared ones from the start.
+    if (this.runMode && (options.workers ?? 1) > 1) reader.replaceBuffer(this.sharedBuffer());
   }
 
   async run(): Promise<ParallelReplayResult> {
-    const workers = Math.max(1, Math.floor(this.options.workers ?? 1));
-    if (this.debug) process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: replay starts, ${workers} engines\n`);
-    for (let i = 0; i < workers - 1; i++) this.spawn(i);
+    const pool = this.options.pool ?? startReplayWorkers(Math.max(1, Math.floor(this.options.workers ?? 1)) - 1);
+    this.slots.push(...pool.slots);
+    if (this.debug) process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: replay starts, ${this.slots.length + 1} engines\n`);
+    pool.configure(this.fabric);
     let interrupted = false;
     try {
       if (this.options.awaitWorkers) await this.workersUp();
       interrupted = await this.readLoop();
       this.flushOpen(true);
-      this.flushSpan(true);
       await this.finishWorkers();
     } finally {
-      for (const s of this.slots) if (!s.exited) void s.worker.terminate();
+      pool.terminate();
     }
     const unitsByEngine = new Array<number>(this.slots.length + 1).fill(0);
     for (const u of this.units) unitsByEngine[u.owner]!++;
@@ -193,22 +250,12 @@ class ParallelReplay {
     }
     const engine = this.merge();
     this.options.onProgress?.({ bytesRead: this.reader.bytesRead, size: this.reader.size, packets: engine.packets, flows: engine.flows.size });
-    return { engine, report: buildReport(engine), interrupted, unitsByEngine, packetsByEngine };
-  }
-
-  private spawn(index: number): void {
-    const { port1, port2 } = new MessageChannel();
-    const data: WorkerData = { kind: WORKER_KIND, port: port2, topology: this.fabric.topology, file: this.rangeMode ? path.resolve(this.file) : undefined };
-    const worker = new Worker(workerScript(), { workerData: data, transferList: [port2] });
-    const slot = new WorkerSlot(index, worker, port1);
-    worker.on('error', (e) => {
-      slot.failure ??= e;
-    });
-    worker.on('exit', (code) => {
-      slot.exited = true;
-      if (slot.result === undefined) slot.failure ??= new Error(`worker ${index} exited (code ${code}) before its result`);
-    });
-    this.slots.push(slot);
+    const report = buildReport(engine);
+    if (this.debug) {
+      process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: merged and reported\n`);
+      process.once('exit', () => process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: exit\n`));
+    }
+    return { engine, report, interrupted, unitsByEngine, packetsByEngine };
   }
 
   /** Resolves when every worker has said it is ready; rejects if one fails first. */
@@ -229,7 +276,9 @@ class ParallelReplay {
     const options = this.options;
     const signal = options.signal;
     const sync = reader.syncCapable;
+    const runMode = this.runMode;
     const batch = new RecordBatch(SLICE);
+    const run = new PcapRun();
     const aborted = signal
       ? new Promise<0>((resolve) => (signal.aborted ? resolve(0) : signal.addEventListener('abort', () => resolve(0), { once: true })))
       : undefined;
@@ -240,19 +289,27 @@ class ParallelReplay {
       if (signal?.aborted) return true;
       let n: number;
       if (sync) {
-        n = reader.readSync(batch);
+        n = runMode ? reader.readRunSync(run) : reader.readSync(batch);
       } else {
-        n = aborted ? await Promise.race([reader.read(batch), aborted]) : await reader.read(batch);
+        const next = runMode ? reader.readRun(run) : reader.read(batch);
+        n = aborted ? await Promise.race([next, aborted]) : await next;
         if (signal?.aborted) return true;
       }
       if (n === 0) return false;
       if (parallel) {
         this.poll();
-        if (!(this.rangeMode ? this.toSpan(batch) : this.toChunk(batch))) this.forwardLocally(batch);
+        if (runMode) {
+          if (!this.toWorker(run)) this.forwardLocally(run);
+        } else if (!this.toChunk(batch)) {
+          this.forwardLocally(batch);
+        }
+      } else if (runMode) {
+        engine.processPcapRun(run);
       } else {
         engine.processBatch(batch);
       }
-      if ((++ticks & 31) === 0) {
+      // A run is a whole buffer (thousands of frames), a batch SLICE frames: report progress about as often.
+      if (runMode || (++ticks & 31) === 0) {
         options.onProgress?.({ bytesRead: reader.bytesRead, size: reader.size, packets: this.packetsSoFar(), flows: engine.flows.size });
         if (sync && Date.now() - lastYield >= YIELD_MS) {
           // Let signals and worker events in; a synchronous loop would otherwise never see them.
@@ -269,20 +326,23 @@ class ParallelReplay {
     return n;
   }
 
-  private forwardLocally(batch: RecordBatch): void {
+  /** Forwards a batch or run on the main thread, as part of the current local unit. */
+  private forwardLocally(records: RecordBatch | PcapRun): void {
     const engine = this.engine;
     if (this.localUnit < 0) {
       this.localUnit = this.units.length;
       this.units.push({ owner: 0, lo: engine.flows.size, hi: engine.flows.size });
     }
-    if (this.debug) {
-      const t0 = process.hrtime.bigint();
-      engine.processBatch(batch);
-      this.localNs += Number(process.hrtime.bigint() - t0);
-    } else {
-      engine.processBatch(batch);
-    }
+    const t0 = this.debug ? process.hrtime.bigint() : 0n;
+    if (records instanceof PcapRun) engine.processPcapRun(records);
+    else engine.processBatch(records);
+    if (this.debug) this.localNs += Number(process.hrtime.bigint() - t0);
     this.units[this.localUnit]!.hi = engine.flows.size;
+  }
+
+  /** A shared buffer the size of the reader's, for it to read into. */
+  private sharedBuffer(): Uint8Array {
+    return this.freeRunBuffers.pop() ?? new Uint8Array(new SharedArrayBuffer(this.reader.bufferSize));
   }
 
   /** A worker that can take a chunk now, or undefined. */
@@ -296,50 +356,25 @@ class ParallelReplay {
   }
 
   /**
-   * Adds the batch's span of the file to the span being gathered for a worker (opening one when a worker can take
-   * it); false when the batch stays with the main thread. A classic pcap's records lie back to back, so the batch
-   * is the file bytes from its first record header to the end of its last record, which ends where the reader is.
+   * Hands the run to a worker that can take it now, buffer and all (the reader goes on in another shared buffer);
+   * false when none can and the run stays with the main thread.
    */
-  private toSpan(batch: RecordBatch): boolean {
-    const n = batch.count;
-    const inBuffer = batch.offset[n - 1]! + batch.capLen[n - 1]! - (batch.offset[0]! - this.recordHeader);
-    const end = this.reader.bytesRead;
-    const start = end - inBuffer;
-    if (this.spanStart >= 0 && (start !== this.spanEnd || this.openCount + n > this.records || end - this.spanStart > this.dataBytes)) this.flushSpan(false);
-    if (this.spanStart < 0) {
-      if (inBuffer > this.dataBytes || this.idleWorker() === undefined) return false;
-      this.spanStart = start;
-      this.openCount = 0;
-      this.openUnit = this.units.length;
-      this.units.push({ owner: -1, lo: 0, hi: 0 });
-      this.localUnit = -1;
-    }
-    this.spanEnd = end;
-    this.openCount += n;
-    if (this.openCount >= this.records) this.flushSpan(false);
-    return true;
-  }
-
-  /** Sends the gathered span to the least busy worker (at the end, to any live one); forwards it here if none is left. */
-  private flushSpan(atEnd: boolean): void {
-    if (this.spanStart < 0) return;
-    const start = this.spanStart;
-    this.spanStart = -1;
-    const slot = this.pickWorker();
-    const unit = this.units[this.openUnit]!;
-    if (slot === undefined) {
-      // Every worker failed: read the span again here, in its place in the stream.
-      unit.owner = 0;
-      unit.lo = this.engine.flows.size;
-      forwardSpan(this.engine, this.file, start, this.spanEnd, this.openCount);
-      unit.hi = this.engine.flows.size;
-      void atEnd;
-      return;
-    }
-    unit.owner = slot.index + 1;
+  private toWorker(run: PcapRun): boolean {
+    const slot = this.idleWorker();
+    if (slot === undefined) return false;
+    const unit = this.units.length;
+    this.units.push({ owner: slot.index + 1, lo: 0, hi: 0 });
+    this.localUnit = -1;
     slot.inFlight++;
-    const msg: ToWorker = { type: 'span', unit: this.openUnit, start, end: this.spanEnd, count: this.openCount };
+    const buffer = run.buf.buffer as SharedArrayBuffer;
+    const msg: ToWorker = {
+      type: 'run', unit, buffer, start: run.start, end: run.end, count: run.count,
+      littleEndian: run.littleEndian, recordHeader: run.recordHeader, linkType: run.linkType,
+    };
+    this.heldRuns.set(unit, run.buf);
     slot.port.postMessage(msg);
+    this.reader.replaceBuffer(this.sharedBuffer());
+    return true;
   }
 
   /** The least busy ready worker that can take a chunk, else (at the end) the least busy live one. */
@@ -459,6 +494,9 @@ class ParallelReplay {
         const buffer = this.held.get(m.unit);
         this.held.delete(m.unit);
         if (buffer !== undefined) this.free.push(buffer);
+        const runBuffer = this.heldRuns.get(m.unit);
+        this.heldRuns.delete(m.unit);
+        if (runBuffer !== undefined) this.freeRunBuffers.push(runBuffer);
         break;
       }
       case 'result':
@@ -550,18 +588,6 @@ class ParallelReplay {
     }
     return out;
   }
-}
-
-/** 24 for Kuznetzov's "modified" pcap (magic 0xa1b2cd34, either byte order), else 16. */
-function pcapRecordHeader(file: string): number {
-  const b = Buffer.alloc(4);
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.readSync(fd, b, 0, 4, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return b.readUInt32LE(0) === 0xa1b2cd34 || b.readUInt32BE(0) === 0xa1b2cd34 ? 24 : 16;
 }
 
 function emptyColumns(): FlowColumns {

@@ -40,16 +40,16 @@ describe('replay on several engines equals one engine', () => {
     expect(report.vteps.find((v) => v.name === 'leaf-3')!.flows).toBeGreaterThan(report.vteps.find((v) => v.name === 'leaf-1')!.flows);
   });
 
-  it('workers 1, 2 and 3 (file spans or copied chunks) give the single-threaded JSON and flows CSV exactly, with the workers taking chunks', async () => {
+  it('workers 1, 2 and 3 (reader runs or copied chunks) give the single-threaded JSON and flows CSV exactly, with the workers taking chunks', async () => {
     const single = await replayCapture(MIXED, fabric);
     const json = renderJson(single.report);
     const csv = flowsCsv(single.engine);
-    for (const [workers, spans] of [[1, true], [2, true], [3, true], [2, false], [3, false]] as const) {
-      // spans: workers read file spans themselves (classic pcap files); false: records copied into shared chunks
+    for (const [workers, runs] of [[1, true], [2, true], [3, true], [2, false], [3, false]] as const) {
+      // runs: workers walk the reader's own shared buffers (classic pcap); false: records copied into shared chunks
       // (pcapng, standard input). Small chunks and waiting for the workers make many units spread over every engine; with 3000 flows, most
       // are first seen by one engine in a later chunk than the one where another engine met them: only merging in
       // stream order gives the single engine's flow order (a merge by engine fails this test).
-      const r = await replayParallel(MIXED, fabric, { workers, spans, chunkRecords: 700, chunkDataBytes: 64 << 10, awaitWorkers: true });
+      const r = await replayParallel(MIXED, fabric, { workers, runs, readBufferBytes: 64 << 10, chunkRecords: 700, chunkDataBytes: 64 << 10, awaitWorkers: true });
       expect(r.unitsByEngine).toHaveLength(workers);
       for (let w = 1; w < workers; w++) expect(r.unitsByEngine[w], `worker ${w - 1} took chunks`).toBeGreaterThan(0);
       expect(r.packetsByEngine.reduce((a, b) => a + b, 0)).toBe(60_000);

@@ -1,0 +1,63 @@
+// A replay worker thread (started by workers.ts): it converges its own copy of the fabric, forwards the runs and
+// chunks it is sent, and hands back its flow table at the end. It imports no YAML, CLI or report code, so that a
+// worker is up in a few tens of milliseconds; the build bundles it into one file for the same reason.
+
+import { isMainThread, workerData } from 'node:worker_threads';
+import { PcapRun, RecordBatch } from '../capture/reader.js';
+import { converge } from '../fabric/converge.js';
+import { Engine } from './engine.js';
+import { ChunkView, WORKER_KIND, flowColumns, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
+
+function runWorker(data: WorkerData): void {
+  const port = data.port;
+  const send = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+  const fail = (e: unknown): void => {
+    const err = e as Error;
+    send({ type: 'error', message: err?.message ?? String(e), stack: err?.stack });
+  };
+  let engine: Engine | undefined;
+  const batch = new RecordBatch(1);
+  const run = new PcapRun();
+  port.on('message', (m: ToWorker) => {
+    try {
+      if (m.type === 'topology') {
+        engine = new Engine(converge(m.topology));
+        send({ type: 'ready' });
+        return;
+      }
+      if (engine === undefined) throw new Error(`'${m.type}' before the topology`);
+      if (m.type === 'run') {
+        run.buf = new Uint8Array(m.buffer);
+        run.start = m.start;
+        run.end = m.end;
+        run.count = m.count;
+        run.littleEndian = m.littleEndian;
+        run.recordHeader = m.recordHeader;
+        run.linkType = m.linkType;
+        const lo = engine.flows.size;
+        const t0 = process.hrtime.bigint();
+        engine.processPcapRun(run);
+        const busyNs = Number(process.hrtime.bigint() - t0);
+        send({ type: 'done', unit: m.unit, lo, hi: engine.flows.size, count: m.count, busyNs });
+      } else if (m.type === 'chunk') {
+        const view = new ChunkView(m.buffer, m.records, m.dataBytes);
+        const lo = engine.flows.size;
+        const t0 = process.hrtime.bigint();
+        view.forward(engine, batch, m.count);
+        const busyNs = Number(process.hrtime.bigint() - t0);
+        send({ type: 'done', unit: m.unit, lo, hi: engine.flows.size, count: m.count, busyNs });
+      } else {
+        const flows = flowColumns(engine.flows);
+        const skipped = Float64Array.from(engine.skipped);
+        // Transferred (the worker's last act, so detaching costs it nothing): a big table is not copied.
+        const buffers = new Set<ArrayBuffer>();
+        for (const v of Object.values(flows)) if (typeof v !== 'number') buffers.add((v as Uint8Array).buffer as ArrayBuffer);
+        send({ type: 'result', flows, packets: engine.packets, bytes: engine.bytes, skipped }, [...buffers, skipped.buffer as ArrayBuffer]);
+      }
+    } catch (e) {
+      fail(e);
+    }
+  });
+}
+
+if (!isMainThread && (workerData as Partial<WorkerData> | null)?.kind === WORKER_KIND) runWorker(workerData as WorkerData);
