@@ -145,7 +145,16 @@ export function openError(iface: string, filter: string, message: string): EmuEr
 // The pipe between pump and parent: per frame a 12-byte header (captured length, seconds, nanoseconds; u32 little-
 // endian), then the frame's bytes. Control messages (opened, failed) go over the IPC channel; 'stop' comes back.
 
-const PUMP_ARG = '--ecmp-emu-live-pump';
+/**
+ * The first argument of the pump child process (this module run as a script; bundled, the CLI's main.js, which then
+ * leaves the command line alone: see isLivePump).
+ */
+export const PUMP_ARG = '--ecmp-emu-live-pump';
+
+/** Whether this process is a capture pump rather than a command. */
+export function isLivePump(): boolean {
+  return process.argv[2] === PUMP_ARG;
+}
 const RECORD_HEADER = 12;
 
 type PumpMessage = { type: 'opened'; linkType: number; capName: string } | { type: 'failed'; message: string };

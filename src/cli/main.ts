@@ -2,6 +2,7 @@
 // ecmp-emu's command line: one commander command per file; errors become one line and an exit code here.
 
 import { Command, CommanderError } from 'commander';
+import { isLivePump } from '../capture/live.js';
 import { EmuError } from '../errors.js';
 import { registerCommands } from './commands.js';
 
@@ -39,4 +40,5 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
 });
 
-program.parseAsync(process.argv).catch(fail);
+// Bundled (npm run build), this file also holds the live-capture pump: a pump process runs that, not a command.
+if (!isLivePump()) program.parseAsync(process.argv).catch(fail);
