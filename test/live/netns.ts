@@ -146,7 +146,7 @@ export function liveSkipReason(needs: { cap?: boolean; tools?: [string, string[]
 /** Builds the CLI when it has not been built (npm test builds it first: pretest). */
 export function ensureBuilt(): void {
   if (existsSync(CLI) && existsSync(path.join(REPO, 'dist/src/cli/capture.js'))) return;
-  run('npx', ['tsc', '-p', 'tsconfig.build.json'], 300_000);
+  run('npm', ['run', 'build'], 300_000);
 }
 
 /** Resolves once the child's standard error (or output) matches `ready` (the tool is capturing); rejects if it ends first. */
