@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { Bench } from 'tinybench';
-import { CaptureReader, RecordBatch } from '../src/capture/reader.js';
+import { CaptureReader, PcapRun, RecordBatch } from '../src/capture/reader.js';
 import { PcapWriter } from '../src/capture/writer.js';
 import { Engine } from '../src/engine/engine.js';
 import { VxlanEncapsulator } from '../src/engine/encap.js';
@@ -217,6 +217,7 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
   const newFrames = framesIn(newBatches);
 
   const readBatch = new RecordBatch(256);
+  const readRun = new PcapRun();
   const key = new FrameKey();
   const vxlanPort = fabric.topology.vxlan.port;
   let sink = 0;
@@ -226,6 +227,8 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
   for (const b of batches) steady.processBatch(b);
   const readForward = new Engine(fabric);
   for (const b of batches) readForward.processBatch(b);
+  const runForward = new Engine(fabric);
+  for (const b of batches) runForward.processBatch(b);
   // The worst case: every frame a new flow, hashed at both leaves; a fresh engine (empty flow table) per pass.
   let fresh = new Engine(fabric);
 
@@ -256,6 +259,14 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
       fn: () => {
         const r = CaptureReader.fromBuffer(capture);
         while (r.readSync(readBatch) > 0) sink += readBatch.count;
+      },
+    },
+    {
+      stage: 'parse: pcap record runs (readRunSync: headers checked, not parsed)',
+      frames,
+      fn: () => {
+        const r = CaptureReader.fromBuffer(capture);
+        while (r.readRunSync(readRun) > 0) sink += readRun.count;
       },
     },
     {
@@ -301,6 +312,15 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
       },
     },
     {
+      stage: 'replay lane: readRunSync and Engine.processPcapRun, same frames',
+      frames,
+      fn: () => {
+        const r = CaptureReader.fromBuffer(capture);
+        while (r.readRunSync(readRun) > 0) runForward.processPcapRun(readRun);
+      },
+      note: 'what replay runs per frame (no --write)',
+    },
+    {
       stage: 'pipeline, worst case: every frame a new flow (hashed at both leaves)',
       frames: newFrames,
       beforeEach: () => {
@@ -325,29 +345,41 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
 function heapFigures(sizes: BenchSizes, fabric: Fabric, log: Log): BenchResult['heap'] {
   const gc = gcFunction();
   const out: BenchResult['heap'] = [];
-  for (const [mix, opts] of [
-    [`realistic: ${sizes.flows} flows`, { packets: Math.min(sizes.frames, 1_000_000), flows: sizes.flows, seed: 3 }],
-    [`mixed shapes: 1 frame in 7 underlay VXLAN, ARP, cut short, no route`, { packets: Math.min(sizes.frames, 1_000_000), flows: sizes.flows, seed: 4, mixEvery: 7 }],
+  for (const [mix, opts, lane] of [
+    [`realistic: ${sizes.flows} flows`, { packets: Math.min(sizes.frames, 1_000_000), flows: sizes.flows, seed: 3 }, 'batch'],
+    [`mixed shapes: 1 frame in 7 underlay VXLAN, ARP, cut short, no route`, { packets: Math.min(sizes.frames, 1_000_000), flows: sizes.flows, seed: 4, mixEvery: 7 }, 'batch'],
+    [`replay lane (processPcapRun), mixed shapes`, { packets: Math.min(sizes.frames, 1_000_000), flows: sizes.flows, seed: 5, mixEvery: 7 }, 'run'],
   ] as const) {
-    const batches = batchesOf(benchCaptureBuffer(opts));
+    const capture = benchCaptureBuffer(opts);
+    // 'batch': the capture as batches for processBatch; 'run': one run of every record for processPcapRun.
+    const batches = lane === 'batch' ? batchesOf(capture) : [];
+    const run = new PcapRun();
+    if (lane === 'run') CaptureReader.fromBuffer(capture).readRunSync(run);
     const engine = new Engine(fabric);
+    const forwardAll = (): number => {
+      if (lane === 'run') {
+        engine.processPcapRun(run);
+        return run.count;
+      }
+      let n = 0;
+      for (let i = 0; i < batches.length; i++) {
+        engine.processBatch(batches[i]!);
+        n += batches[i]!.count;
+      }
+      return n;
+    };
     // Warm-up: every flow known, every function optimized.
-    for (let pass = 0; pass < 2; pass++) for (const b of batches) engine.processBatch(b);
-    const packets = mix.startsWith('realistic') ? sizes.heapPackets : Math.max(1, Math.floor(sizes.heapPackets / 10));
+    for (let pass = 0; pass < 2; pass++) forwardAll();
+    const packets = mix.startsWith('realistic') || lane === 'run' ? sizes.heapPackets : Math.max(1, Math.floor(sizes.heapPackets / 10));
     gc();
     gc();
     const settled = v8.getHeapStatistics().used_heap_size;
     const profiler = new v8.GCProfiler();
     profiler.start();
     const before = v8.getHeapStatistics().used_heap_size;
-    // An indexed loop: a for-of iterator would be the only allocation measured.
+    // Indexed loops: a for-of iterator would be the only allocation measured.
     let done = 0;
-    while (done < packets) {
-      for (let i = 0; i < batches.length && done < packets; i++) {
-        engine.processBatch(batches[i]!);
-        done += batches[i]!.count;
-      }
-    }
+    while (done < packets) done += forwardAll();
     const after = v8.getHeapStatistics().used_heap_size;
     const stats = profiler.stop();
     let freed = 0;

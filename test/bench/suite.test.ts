@@ -19,7 +19,7 @@ function checkResult(r: BenchResult, text: string): void {
   expect(r.machine.cores).toBeGreaterThan(0);
   // Every stage the issue names: parse/decode, each hash algorithm, FIB lookup, selection, encapsulation, pipeline.
   const names = r.stages.map((s) => s.stage);
-  for (const prefix of ['parse:', 'decode:', 'encapsulate:', 'pipeline: Engine.processBatch', 'pipeline, worst case', 'fib lookup: LPM', 'select: hash-threshold', 'select: modulo', 'select: resilient']) {
+  for (const prefix of ['parse:', 'parse: pcap record runs', 'decode:', 'encapsulate:', 'pipeline: Engine.processBatch', 'replay lane:', 'pipeline, worst case', 'fib lookup: LPM', 'select: hash-threshold', 'select: modulo', 'select: resilient']) {
     expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
   }
   for (const algorithm of ['crc32', 'crc16', 'xor', 'toeplitz', 'linux-l3', 'linux-l4']) expect(names).toContain(`hash: ${algorithm}`);
@@ -29,7 +29,8 @@ function checkResult(r: BenchResult, text: string): void {
     // ns per frame and Mpps are two views of one figure
     expect(Math.abs(s.mpps * s.ns - 1e3) / 1e3).toBeLessThan(1e-6);
   }
-  expect(r.heap.length).toBe(2);
+  // processBatch on two mixes, and the replay lane (processPcapRun)
+  expect(r.heap.map((h) => h.mix.split(':')[0]!.split(' (')[0])).toEqual(['realistic', 'mixed shapes', 'replay lane']);
   for (const h of r.heap) {
     expect(h.packets).toBeGreaterThan(0);
     expect(Number.isFinite(h.bytesPerPacket) && h.bytesPerPacket >= 0).toBe(true);
