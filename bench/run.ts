@@ -29,6 +29,7 @@ import { runSelectBench } from './select.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)); // dist/bench/run.js -> the package root
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PCAP_PARSER_BASELINE = fileURLToPath(new URL('./baseline-pcap-parser.js', import.meta.url));
+const NODE_BASELINE = fileURLToPath(new URL('./baseline-node.js', import.meta.url));
 const C_SOURCE = path.join(ROOT, 'bench', 'baseline.c');
 
 /** Sizes of one run of the suite. */
@@ -486,6 +487,8 @@ function wholeProcess(sizes: BenchSizes, log: Log, large = false): WholeProcess 
     } catch {
       if (!large) skipped.push('pcap-parser baseline: the pcap-parser package is not installed (a dev dependency)');
     }
+    // Not asked for by the issue: the C program's work in plain Node, the floor of any Node replay on this machine.
+    if (!large) cmds.push({ name: 'Node baseline: same work in plain Node', argv: [node, NODE_BASELINE, file], packets: baselineCount });
     for (const w of ['1', '2']) {
       cmds.push({ name: `ecmp-emu replay --json --workers ${w}`, argv: [node, CLI, 'replay', file, '--json', '--workers', w], packets: replayCount });
     }
@@ -658,6 +661,12 @@ function formatWhole(lines: string[], w: WholeProcess, rounds: number, f: (x: nu
     lines.push(`    ${x.command}`);
   }
   if (w.runs.some((x) => x.command.startsWith('baseline '))) lines.push('  baseline = cc -O2 -o baseline bench/baseline.c');
+  const c = w.runs.find((x) => x.name.startsWith('C baseline'));
+  const floor = w.runs.find((x) => x.name.startsWith('Node baseline'));
+  const w1 = w.runs.find((x) => x.name === 'ecmp-emu replay --json --workers 1');
+  if (c && floor && w1) {
+    lines.push(`  the plain-Node baseline takes ${f(floor.best / c.best, 2)}x the C baseline's time (Node's floor here); replay --workers 1 takes ${f(w1.best / floor.best, 2)}x the plain-Node baseline's`);
+  }
   for (const s of w.skipped) lines.push(`  skipped: ${s}`);
 }
 

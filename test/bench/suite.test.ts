@@ -44,6 +44,7 @@ function checkResult(r: BenchResult, text: string): void {
   expect(names2).toContain('ecmp-emu replay --json --workers 1');
   expect(names2).toContain('ecmp-emu replay --json --workers 2');
   expect(names2.some((n) => n.startsWith('pcap-parser baseline'))).toBe(true);
+  expect(names2).toContain('Node baseline: same work in plain Node');
   if (!w.skipped.some((s) => s.startsWith('C baseline'))) expect(names2.some((n) => n.startsWith('C baseline'))).toBe(true);
   for (const x of w.runs) {
     expect(x.packets).toBe(w.capture.frames);
