@@ -11,7 +11,7 @@ import { converge } from '../../src/fabric/converge.js';
 import { loadTopology } from '../../src/fabric/topology.js';
 import { writeFlowsCsv } from '../../src/engine/flows.js';
 import { replayCapture } from '../../src/engine/replay.js';
-import { SMALL_INPUT_BYTES, defaultWorkers, replayParallel } from '../../src/engine/workers.js';
+import { SMALL_INPUT_BYTES, defaultWorkers, replayParallel, startReplayWorkers } from '../../src/engine/workers.js';
 import { renderJson } from '../../src/report/index.js';
 import { BIN, ROOT, emu } from '../cli/run.js';
 import { haveTool } from '../helpers.js';
@@ -94,6 +94,36 @@ describe('replay on several engines equals one engine', () => {
     expect(defaultWorkers('x.pcap', SMALL_INPUT_BYTES - 1, false)).toBe(1);
     expect(defaultWorkers('x.pcap', SMALL_INPUT_BYTES, true)).toBe(1);
     expect(defaultWorkers('x.pcap', SMALL_INPUT_BYTES, false)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('workers started early: used when the replay can use them, stopped when it cannot (no thread is left behind)', async () => {
+    const single = await replayCapture(MIXED, fabric);
+    // Used: the pool's worker takes runs.
+    const used = startReplayWorkers(1);
+    const r = await replayParallel(MIXED, fabric, { workers: 2, pool: used, readBufferBytes: 64 << 10, awaitWorkers: true });
+    expect(r.unitsByEngine[1]).toBeGreaterThan(0);
+    expect(renderJson(r.report)).toBe(renderJson(single.report));
+    // Not usable: a fabric converged with a failure (workers converge the topology afresh), and --write.
+    const failedFabric = converge(loadTopology(), { failed: ['VM-A'] });
+    for (const [f, extra] of [[failedFabric, {}], [fabric, { write: join(dir, 'pool-write.pcap') }]] as const) {
+      const pool = startReplayWorkers(2);
+      const exits = pool.slots.map((s) => new Promise<number>((resolve) => s.worker.once('exit', resolve)));
+      const out = await replayParallel(MIXED, f, { workers: 3, pool, ...extra });
+      expect(out.report.packets).toBe(60_000);
+      expect(out.unitsByEngine).toHaveLength(1); // one engine: the main thread's
+      await Promise.all(exits);
+    }
+  });
+
+  it('a bad topology with workers: the one-line error, and the process does not wait for the workers', () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'leaves: [');
+    const t0 = Date.now();
+    const r = emu(['replay', MIXED, '--json', '--workers', '2', '--topology', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(bad);
+    expect(Date.now() - t0).toBeLessThan(60_000);
   });
 
   it('--write with --workers 2 runs on one engine and says so; the frames written equal those of one worker', () => {
