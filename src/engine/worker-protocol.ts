@@ -5,7 +5,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { RecordBatch } from '../capture/reader.js';
 import type { Topology } from '../fabric/topology.js';
 import type { FlowTable } from '../stats/flowtable.js';
-import { Engine } from './engine.js';
+import type { Engine } from './engine.js';
 
 export const WORKER_KIND = 'ecmp-emu-replay-worker';
 /** Records per processBatch call: the main thread's read batch. */

@@ -11,11 +11,10 @@
 // copies the records into a shared chunk. Forwarding depends only on the flow key, so any engine forwards any frame the
 // same way; summing packets and bytes per flow over the engines gives the single engine's counts exactly.
 // First-seen order (it orders the flow table, hence --flows-csv and every floating-point sum of the report) is
-// rebuilt by merging in stream order: each span, chunk or run of batches is a "unit" with a sequence number, every
+// rebuilt by merging in stream order: each run, chunk or stretch of local forwarding is a "unit" with a sequence number, every
 // engine processes its units in increasing order, so the flows new to an engine in one unit are a contiguous index
 // range of its table, and walking the units in sequence replays the single engine's insertions in its order.
 
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -361,7 +360,8 @@ class ParallelReplay {
    */
   private toWorker(run: PcapRun): boolean {
     const slot = this.idleWorker();
-    if (slot === undefined) return false;
+    // The reader's buffers are shared ones from the start (constructor); a worker could not read any other.
+    if (slot === undefined || !(run.buf.buffer instanceof SharedArrayBuffer)) return false;
     const unit = this.units.length;
     this.units.push({ owner: slot.index + 1, lo: 0, hi: 0 });
     this.localUnit = -1;
