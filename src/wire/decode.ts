@@ -58,74 +58,62 @@ export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_RAW_BSD = 12;
 export { LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 };
 
-/** The decoder's output, reused for every frame. Offsets are absolute indices into the buffer passed in. */
+/**
+ * The decoder's output, reused for every frame. Offsets are absolute indices into the buffer passed in. Every field
+ * has an initializer, not a declaration assigned in a constructor: ES2022 class fields would first be defined as
+ * undefined, V8 would then keep them as tagged values, and storing an address of 2^31 or above (not a small
+ * integer) would allocate a heap number on every frame (measured: 16 bytes per frame before).
+ */
 export class FrameKey {
-  reason: number;
+  reason = 0;
   /** Where the outer IPv4 header starts (valid when reason is ok, malformed, or truncated past L2). */
-  l3Offset: number;
-  src: number;
-  dst: number;
-  proto: number;
+  l3Offset = 0;
+  src = 0;
+  dst = 0;
+  proto = 0;
   /** 0 for fragments (first or not) and protocols without ports, as Linux's flow dissector does. */
-  sport: number;
-  dport: number;
-  fragment: boolean;
-  ttl: number;
-  ipTotalLength: number;
+  sport = 0;
+  dport = 0;
+  fragment = false;
+  ttl = 0;
+  ipTotalLength = 0;
   /** The outer packet is UDP to the VXLAN port, not a fragment, with a whole VXLAN header whose I flag is set. */
-  vxlan: boolean;
-  vni: number;
+  vxlan = false;
+  vni = 0;
   /** The inner Ethernet frame (when vxlan): buf[innerL2Offset .. innerL2Offset + innerCapLen). */
-  innerL2Offset: number;
-  innerCapLen: number;
+  innerL2Offset = 0;
+  innerCapLen = 0;
   /** The inner frame's decode (Ethernet, up to two VLAN tags); meaningful when vxlan is true. */
-  innerReason: number;
-  innerL3Offset: number;
-  innerSrc: number;
-  innerDst: number;
-  innerProto: number;
-  innerSport: number;
-  innerDport: number;
-  innerFragment: boolean;
-
-  constructor() {
-    this.reason = 0;
-    this.l3Offset = 0;
-    this.src = 0;
-    this.dst = 0;
-    this.proto = 0;
-    this.sport = 0;
-    this.dport = 0;
-    this.fragment = false;
-    this.ttl = 0;
-    this.ipTotalLength = 0;
-    this.vxlan = false;
-    this.vni = 0;
-    this.innerL2Offset = 0;
-    this.innerCapLen = 0;
-    this.innerReason = 0;
-    this.innerL3Offset = 0;
-    this.innerSrc = 0;
-    this.innerDst = 0;
-    this.innerProto = 0;
-    this.innerSport = 0;
-    this.innerDport = 0;
-    this.innerFragment = false;
-  }
+  innerReason = 0;
+  innerL3Offset = 0;
+  innerSrc = 0;
+  innerDst = 0;
+  innerProto = 0;
+  innerSport = 0;
+  innerDport = 0;
+  innerFragment = false;
 }
 
-// Scratch results of the IPv4 stage, shared by the outer and inner decode (module-level: no object per frame).
-let ipSrc = 0;
-let ipDst = 0;
-let ipProto = 0;
-let ipSport = 0;
-let ipDport = 0;
-let ipFragment = false;
-let ipTtl = 0;
-let ipTotalLength = 0;
-/** Where the L4 header starts, and where the IPv4 packet's captured bytes end (min of capture and total length). */
-let ipL4Offset = 0;
-let ipEnd = 0;
+/**
+ * Scratch results of the IPv4 stage, shared by the outer and inner decode: one object for the module, not one per
+ * frame. Fields of an object, not module-level variables: storing an address of 2^31 or above (not a small integer)
+ * into a module variable allocates a 16-byte heap number every time (measured), while an object's number field
+ * (with an initializer, see FrameKey) is updated in place.
+ */
+class Ipv4Scratch {
+  src = 0;
+  dst = 0;
+  proto = 0;
+  sport = 0;
+  dport = 0;
+  fragment = false;
+  ttl = 0;
+  totalLength = 0;
+  /** Where the L4 header starts, and where the IPv4 packet's captured bytes end (min of capture and total length). */
+  l4Offset = 0;
+  end = 0;
+}
+const ip = new Ipv4Scratch();
 
 /**
  * Walks the Ethernet header and up to two VLAN tags from `off`. Returns the IPv4 header's offset, or -reason.
@@ -176,29 +164,29 @@ function decodeIpv4(buf: Uint8Array, l3: number, end: number): number {
   if (avail < ihl) return REASON_TRUNCATED;
   const totalLength = get16(buf, l3 + IPV4_TOTAL_LEN);
   if (totalLength < ihl) return REASON_MALFORMED;
-  ipTotalLength = totalLength;
-  ipSrc = get32(buf, l3 + IPV4_SRC);
-  ipDst = get32(buf, l3 + IPV4_DST);
-  ipProto = buf[l3 + IPV4_PROTO]!;
-  ipTtl = buf[l3 + IPV4_TTL]!;
-  ipFragment = (get16(buf, l3 + IPV4_FLAGS_FRAG) & (IPV4_FLAG_MF | IPV4_FRAG_OFFSET_MASK)) !== 0;
-  ipSport = 0;
-  ipDport = 0;
+  ip.totalLength = totalLength;
+  ip.src = get32(buf, l3 + IPV4_SRC);
+  ip.dst = get32(buf, l3 + IPV4_DST);
+  ip.proto = buf[l3 + IPV4_PROTO]!;
+  ip.ttl = buf[l3 + IPV4_TTL]!;
+  ip.fragment = (get16(buf, l3 + IPV4_FLAGS_FRAG) & (IPV4_FLAG_MF | IPV4_FRAG_OFFSET_MASK)) !== 0;
+  ip.sport = 0;
+  ip.dport = 0;
   const l4 = l3 + ihl;
   // Bytes past the total length (Ethernet padding) are not the packet's.
   const pktEnd = l3 + totalLength < end ? l3 + totalLength : end;
-  ipL4Offset = l4;
-  ipEnd = pktEnd;
-  if (ipFragment) return REASON_OK;
-  const po = portsOffset(ipProto);
+  ip.l4Offset = l4;
+  ip.end = pktEnd;
+  if (ip.fragment) return REASON_OK;
+  const po = portsOffset(ip.proto);
   if (po < 0) return REASON_OK;
   if (l3 + totalLength < l4 + po + 4) {
     // The packet itself (not the capture) is too short for the ports: Linux hashes such a packet with ports 0.
     return REASON_OK;
   }
   if (pktEnd < l4 + po + 4) return REASON_TRUNCATED;
-  ipSport = get16(buf, l4 + po);
-  ipDport = get16(buf, l4 + po + 2);
+  ip.sport = get16(buf, l4 + po);
+  ip.dport = get16(buf, l4 + po + 2);
   return REASON_OK;
 }
 
@@ -286,21 +274,21 @@ export function decodeFrame(
   const reason = decodeIpv4(buf, l3, end);
   out.reason = reason;
   if (reason !== REASON_OK) return;
-  out.src = ipSrc;
-  out.dst = ipDst;
-  out.proto = ipProto;
-  out.sport = ipSport;
-  out.dport = ipDport;
-  out.fragment = ipFragment;
-  out.ttl = ipTtl;
-  out.ipTotalLength = ipTotalLength;
-  if (ipProto !== IPPROTO_UDP || ipFragment || ipDport !== vxlanPort) return;
+  out.src = ip.src;
+  out.dst = ip.dst;
+  out.proto = ip.proto;
+  out.sport = ip.sport;
+  out.dport = ip.dport;
+  out.fragment = ip.fragment;
+  out.ttl = ip.ttl;
+  out.ipTotalLength = ip.totalLength;
+  if (ip.proto !== IPPROTO_UDP || ip.fragment || ip.dport !== vxlanPort) return;
 
   // UDP to the VXLAN port: the VXLAN header must lie inside the packet (by its total length) to count.
-  const l4 = ipL4Offset;
+  const l4 = ip.l4Offset;
   const vx = l4 + UDP_HEADER_LEN;
-  if (l3 + ipTotalLength < vx + VXLAN_HEADER_LEN) return; // too short to be VXLAN: plain UDP
-  if (ipEnd < vx + VXLAN_HEADER_LEN) {
+  if (l3 + ip.totalLength < vx + VXLAN_HEADER_LEN) return; // too short to be VXLAN: plain UDP
+  if (ip.end < vx + VXLAN_HEADER_LEN) {
     out.reason = REASON_TRUNCATED;
     return;
   }
@@ -309,21 +297,21 @@ export function decodeFrame(
   out.vni = get24(buf, vx + VXLAN_VNI);
   const inner = vx + VXLAN_HEADER_LEN;
   out.innerL2Offset = inner;
-  out.innerCapLen = ipEnd - inner;
+  out.innerCapLen = ip.end - inner;
 
-  const innerL3 = ethernetToIpv4(buf, inner, ipEnd);
+  const innerL3 = ethernetToIpv4(buf, inner, ip.end);
   if (innerL3 < 0) {
     out.innerReason = -innerL3;
     return;
   }
   out.innerL3Offset = innerL3;
-  const innerReason = decodeIpv4(buf, innerL3, ipEnd);
+  const innerReason = decodeIpv4(buf, innerL3, ip.end);
   out.innerReason = innerReason;
   if (innerReason !== REASON_OK) return;
-  out.innerSrc = ipSrc;
-  out.innerDst = ipDst;
-  out.innerProto = ipProto;
-  out.innerSport = ipSport;
-  out.innerDport = ipDport;
-  out.innerFragment = ipFragment;
+  out.innerSrc = ip.src;
+  out.innerDst = ip.dst;
+  out.innerProto = ip.proto;
+  out.innerSport = ip.sport;
+  out.innerDport = ip.dport;
+  out.innerFragment = ip.fragment;
 }
