@@ -172,18 +172,19 @@ export class Engine {
     if (cap < 38 || view.getUint16(off + 12) !== 0x0800 || buf[off + 14] !== 0x45) return NOT_FAST;
     const totalLen = view.getUint16(off + 16);
     const proto = buf[off + 23]!;
-    const ports = view.getUint32(off + 34);
+    // Key words as int32 (getInt32, `| 0`): small integers to V8, never boxed when passed on (see FlowTable.keys).
+    const ports = view.getInt32(off + 34);
     const dport = ports & 0xffff;
     if (totalLen < 24 || (view.getUint16(off + 20) & 0x3fff) !== 0 || !(proto === 6 || (proto === 17 && dport !== this.vxlanPort))) return NOT_FAST;
-    const src = view.getUint32(off + 26);
-    const dst = view.getUint32(off + 30);
+    const src = view.getInt32(off + 26);
+    const dst = view.getInt32(off + 30);
     const flows = this.flows;
     const meta = proto === 6 ? this.metaTcp : this.metaUdp;
     let f = flows.find(src, dst, ports, meta);
     if (f < 0) {
       // A new flow probes twice (once per flow); the hot case, a known flow, is the small inlined find().
       f = flows.findOrInsert(src, dst, ports, meta);
-      this.forward(f, this.fabric.ingressLeaf, this.fabric.ingressVrf, src, dst, proto, ports >>> 16, dport, -1);
+      this.forward(f, this.fabric.ingressLeaf, this.fabric.ingressVrf, src >>> 0, dst >>> 0, proto, ports >>> 16, dport, -1);
     }
     const reason = flows.reason[f]!;
     return reason === 0 ? f : -reason - 1;
@@ -257,7 +258,7 @@ export class Engine {
       }
     }
     const flows = this.flows;
-    const f = flows.findOrInsert(src, dst, ((sport << 16) | dport) >>> 0, FlowTable.meta(proto, leaf, vrf));
+    const f = flows.findOrInsert(src | 0, dst | 0, (sport << 16) | dport, FlowTable.meta(proto, leaf, vrf));
     if (flows.isNew) this.forward(f, leaf, vrf, src, dst, proto, sport, dport, arrived);
     const reason = flows.reason[f]!;
     return reason === 0 ? f : -reason - 1;
