@@ -350,10 +350,12 @@ function heapFigures(sizes: BenchSizes, fabric: Fabric, log: Log): BenchResult['
     [`realistic: ${sizes.flows} flows`, { packets: Math.min(sizes.frames, 1_000_000), flows: sizes.flows, seed: 3 }, 'batch'],
     [`mixed shapes: 1 frame in 7 underlay VXLAN, ARP, cut short, no route`, { packets: Math.min(sizes.frames, 1_000_000), flows: sizes.flows, seed: 4, mixEvery: 7 }, 'batch'],
     [`replay lane (processPcapRun), mixed shapes`, { packets: Math.min(sizes.frames, 1_000_000), flows: sizes.flows, seed: 5, mixEvery: 7 }, 'run'],
+    [`live capture's path (processFrame, one frame a call), mixed shapes`, { packets: Math.min(sizes.frames, 1_000_000), flows: sizes.flows, seed: 6, mixEvery: 7 }, 'frame'],
   ] as const) {
     const capture = benchCaptureBuffer(opts);
-    // 'batch': the capture as batches for processBatch; 'run': one run of every record for processPcapRun.
-    const batches = lane === 'batch' ? batchesOf(capture) : [];
+    // 'batch' and 'frame': the capture as batches, for processBatch or frame by frame for processFrame; 'run': one
+    // run of every record for processPcapRun.
+    const batches = lane !== 'run' ? batchesOf(capture) : [];
     const run = new PcapRun();
     if (lane === 'run') CaptureReader.fromBuffer(capture).readRunSync(run);
     const engine = new Engine(fabric);
@@ -364,13 +366,19 @@ function heapFigures(sizes: BenchSizes, fabric: Fabric, log: Log): BenchResult['
       }
       let n = 0;
       for (let i = 0; i < batches.length; i++) {
-        engine.processBatch(batches[i]!);
-        n += batches[i]!.count;
+        const b = batches[i]!;
+        if (lane === 'frame') {
+          for (let j = 0; j < b.count; j++) engine.processFrame(b.buf, b.offset[j]!, b.capLen[j]!, b.origLen[j]!, b.linkType[j]!, b.tsSec[j]!, b.tsNsec[j]!);
+        } else {
+          engine.processBatch(b);
+        }
+        n += b.count;
       }
       return n;
     };
-    // Warm-up: every flow known, every function optimized.
-    for (let pass = 0; pass < 2; pass++) forwardAll();
+    // Warm-up: every flow known, every function optimized (at least 1M frames: a run is one call per pass, and the
+    // optimized code of a function first entered by on-stack replacement comes a few calls later).
+    for (let pass = 0, warmed = 0; pass < 2 || warmed < 1_000_000; pass++) warmed += forwardAll();
     const packets = mix.startsWith('realistic') || lane === 'run' ? sizes.heapPackets : Math.max(1, Math.floor(sizes.heapPackets / 10));
     gc();
     gc();

@@ -29,8 +29,8 @@ function checkResult(r: BenchResult, text: string): void {
     // ns per frame and Mpps are two views of one figure
     expect(Math.abs(s.mpps * s.ns - 1e3) / 1e3).toBeLessThan(1e-6);
   }
-  // processBatch on two mixes, and the replay lane (processPcapRun)
-  expect(r.heap.map((h) => h.mix.split(':')[0]!.split(' (')[0])).toEqual(['realistic', 'mixed shapes', 'replay lane']);
+  // processBatch on two mixes, the replay lane (processPcapRun) and live capture's (processFrame)
+  expect(r.heap.map((h) => h.mix.split(':')[0]!.split(' (')[0])).toEqual(['realistic', 'mixed shapes', 'replay lane', "live capture's path"]);
   for (const h of r.heap) {
     expect(h.packets).toBeGreaterThan(0);
     expect(Number.isFinite(h.bytesPerPacket) && h.bytesPerPacket >= 0).toBe(true);
