@@ -14,6 +14,19 @@ import { pcapFile, type Rec } from '../capture/build.js';
 
 const fabric = converge(loadTopology());
 
+/** The bytes the fast path tests: EtherType, version/IHL, total length, flags/fragment, protocol, ports, addresses. */
+const HOT_BYTES = [12, 13, 14, 16, 17, 20, 21, 23, 34, 35, 36, 37, 26, 30];
+
+/** Flips up to two of the frame at buf[off..off + capLen)'s hot bytes, to values that matter to the fast path. */
+function flipHotBytes(buf: Uint8Array, off: number, capLen: number, rand: () => number): void {
+  for (let k = Math.floor(rand() * 3); k > 0; k--) {
+    const at = off + HOT_BYTES[Math.floor(rand() * HOT_BYTES.length)]!;
+    if (at >= off + capLen) continue;
+    const pick = rand();
+    buf[at] = pick < 0.3 ? 0 : pick < 0.5 ? 0xff : pick < 0.6 ? 0x45 : pick < 0.7 ? 0x12 /* 4789 >> 8 */ : pick < 0.8 ? 0xb5 : Math.floor(rand() * 256);
+  }
+}
+
 /** Frames from the bench builder (client TCP/UDP, VXLAN, ARP, cut short, no route), then bytes flipped at random. */
 function mutatedBatches(seed: number, count: number): RecordBatch[] {
   const rand = prng(seed);
@@ -27,15 +40,7 @@ function mutatedBatches(seed: number, count: number): RecordBatch[] {
     const buf = Uint8Array.from(b.buf);
     b.buf = buf;
     for (let i = 0; i < b.count; i++) {
-      const off = b.offset[i]!;
-      // The bytes the fast path tests: EtherType, version/IHL, total length, flags/fragment, protocol, ports.
-      const hot = [12, 13, 14, 16, 17, 20, 21, 23, 34, 35, 36, 37, 26, 30];
-      const flips = Math.floor(rand() * 3);
-      for (let k = 0; k < flips; k++) {
-        const at = off + hot[Math.floor(rand() * hot.length)]!;
-        const pick = rand();
-        buf[at] = pick < 0.3 ? 0 : pick < 0.5 ? 0xff : pick < 0.6 ? 0x45 : pick < 0.7 ? 0x12 /* 4789 >> 8 */ : pick < 0.8 ? 0xb5 : Math.floor(rand() * 256);
-      }
+      flipHotBytes(buf, b.offset[i]!, b.capLen[i]!, rand);
       if (rand() < 0.05) b.capLen[i] = Math.floor(rand() * (b.capLen[i]! + 1));
       if (rand() < 0.03) b.linkType[i] = [101, 228, 113, 276, 1][Math.floor(rand() * 5)]!;
     }
@@ -43,31 +48,6 @@ function mutatedBatches(seed: number, count: number): RecordBatch[] {
   }
   return batches;
 }
-
-describe('engine fast path', () => {
-  it('forwards mutated frames of every shape exactly as the decoder path does', () => {
-    for (const seed of [1, 2, 3]) {
-      const batches = mutatedBatches(seed, 30_000);
-      const fast = new Engine(fabric);
-      const slow = new Engine(fabric, { fastPath: false });
-      for (const b of batches) {
-        fast.processBatch(b);
-        slow.processBatch(b);
-      }
-      expect(fast.packets).toBe(slow.packets);
-      expect(fast.bytes).toBe(slow.bytes);
-      expect([...fast.skipped]).toEqual([...slow.skipped]);
-      expect(fast.flows.size).toBe(slow.flows.size);
-      const n = fast.flows.size;
-      for (const col of ['src', 'dst', 'ports', 'meta', 'packets', 'bytes', 'reason', 'vtep', 'vm', 'other', 'outerSport', 'stageCount'] as const) {
-        expect(Array.from(fast.flows[col].subarray(0, n)), col).toEqual(Array.from(slow.flows[col].subarray(0, n)));
-      }
-      // Enough of each case to mean something: many skipped frames, many forwarded flows.
-      expect(fast.skipped.reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
-      expect(n).toBeGreaterThan(1000);
-    }
-  });
-});
 
 /** The engine's state that a report is built from, column by column. */
 function expectSameEngine(a: Engine, b: Engine): void {
@@ -83,6 +63,25 @@ function expectSameEngine(a: Engine, b: Engine): void {
   expect(Array.from(a.flows.stageMember.subarray(0, n * 4))).toEqual(Array.from(b.flows.stageMember.subarray(0, n * 4)));
 }
 
+describe('engine fast path', () => {
+  it('forwards mutated frames of every shape exactly as the decoder path does', () => {
+    for (const seed of [1, 2, 3]) {
+      const batches = mutatedBatches(seed, 30_000);
+      const fast = new Engine(fabric);
+      const slow = new Engine(fabric, { fastPath: false });
+      for (const b of batches) {
+        fast.processBatch(b);
+        slow.processBatch(b);
+      }
+      expectSameEngine(fast, slow);
+      const n = fast.flows.size;
+      // Enough of each case to mean something: many skipped frames, many forwarded flows.
+      expect(fast.skipped.reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
+      expect(n).toBeGreaterThan(1000);
+    }
+  });
+});
+
 describe('engine pcap-run lane (one loop over the record headers, for replay)', () => {
   it('forwards mutated captures of every link type exactly as processBatch and the decoder path do', () => {
     for (const seed of [4, 5, 6]) {
@@ -92,14 +91,7 @@ describe('engine pcap-run lane (one loop over the record headers, for replay)', 
       const reader = CaptureReader.fromBuffer(capture);
       const batch = new RecordBatch(256);
       while (reader.readSync(batch) > 0) {
-        for (let i = 0; i < batch.count; i++) {
-          const off = batch.offset[i]!;
-          const hot = [12, 13, 14, 16, 17, 20, 21, 23, 34, 35, 36, 37, 26, 30];
-          for (let k = Math.floor(rand() * 3); k > 0; k--) {
-            const at = off + hot[Math.floor(rand() * hot.length)]!;
-            if (at < off + batch.capLen[i]!) capture[at] = rand() < 0.4 ? 0 : rand() < 0.5 ? 0x45 : Math.floor(rand() * 256);
-          }
-        }
+        for (let i = 0; i < batch.count; i++) flipHotBytes(capture, batch.offset[i]!, batch.capLen[i]!, rand);
       }
       for (const linkType of [1, 101, 113, 228, 276]) {
         capture.writeUInt32LE(linkType, 20);
