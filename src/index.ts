@@ -12,7 +12,9 @@ export { PathResult, resolvePath, SKIP_NAMES, vxlanSourcePort } from './engine/p
 export { buildReport, reportFromFlows } from './engine/report.js';
 export { replayCapture, runEngine } from './engine/replay.js';
 export type { ReplayOptions, ReplayProgress, ReplayResult } from './engine/replay.js';
-export { CaptureReader, RecordBatch } from './capture/reader.js';
+export { defaultWorkers, replayParallel, ReplayWorkerPool, startReplayWorkers } from './engine/workers.js';
+export type { ParallelReplayOptions, ParallelReplayResult } from './engine/workers.js';
+export { CaptureReader, PcapRun, RecordBatch } from './capture/reader.js';
 export { PcapWriter } from './capture/writer.js';
 export { decodeFrame, FrameKey, REASON_NAMES } from './wire/decode.js';
 export { formatIpv4, tryParseIpv4 } from './wire/ipv4.js';

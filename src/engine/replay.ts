@@ -31,7 +31,12 @@ export interface ReplayResult {
   interrupted: boolean;
 }
 
-/** Reads every frame of a capture (a path, or '-' for standard input) and forwards it through the fabric. */
+/**
+ * Reads every frame of a capture (a path, or '-' for standard input) and forwards it through the fabric, in
+ * batches through Engine.processBatch on one thread. `replay` runs replayParallel (workers.ts), which forwards
+ * classic pcap through the faster record-run lane; this path serves --write and is the reference the workers
+ * test holds that lane and the worker threads to, byte for byte.
+ */
 export async function replayCapture(path: string, fabric: Fabric, options: ReplayOptions = {}): Promise<ReplayResult> {
   const reader = await CaptureReader.open(path);
   let writer: PcapWriter | undefined;
