@@ -144,7 +144,7 @@ export class Engine {
       if (f < 0) {
         skipped[-f - 1]!++;
       } else {
-        // flows.packets is read per frame: forwarding a new flow may have grown the table's columns.
+        // flows.packets is read per frame: inserting a new flow may have grown the table's columns.
         flows.packets[f]!++;
         flows.bytes[f]! += origLen;
       }
@@ -179,13 +179,8 @@ export class Engine {
     const src = view.getInt32(off + 26);
     const dst = view.getInt32(off + 30);
     const flows = this.flows;
-    const meta = proto === 6 ? this.metaTcp : this.metaUdp;
-    let f = flows.find(src, dst, ports, meta);
-    if (f < 0) {
-      // A new flow probes twice (once per flow); the hot case, a known flow, is the small inlined find().
-      f = flows.findOrInsert(src, dst, ports, meta);
-      this.forward(f, this.fabric.ingressLeaf, this.fabric.ingressVrf, src >>> 0, dst >>> 0, proto, ports >>> 16, dport, -1);
-    }
+    const f = flows.findOrInsert(src, dst, ports, proto === 6 ? this.metaTcp : this.metaUdp);
+    if (flows.isNew) this.forward(f, this.fabric.ingressLeaf, this.fabric.ingressVrf, src >>> 0, dst >>> 0, proto, ports >>> 16, dport, -1);
     const reason = flows.reason[f]!;
     return reason === 0 ? f : -reason - 1;
   }
