@@ -18,7 +18,7 @@ import { Engine } from '../src/engine/engine.js';
 import { VxlanEncapsulator } from '../src/engine/encap.js';
 import { converge, type Fabric } from '../src/fabric/converge.js';
 import { loadTopology } from '../src/fabric/topology.js';
-import { FlowTable } from '../src/stats/flowtable.js';
+import { FlowTable } from '../src/engine/flowtable.js';
 import { FrameKey, REASON_OK, decodeFrame } from '../src/wire/decode.js';
 import { FRAME_LEN, benchCaptureBuffer, writeBenchCapture } from './captures.js';
 import { runHashBench } from './hash.js';
@@ -244,7 +244,7 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
         decodeFrame(b.buf, b.offset[i]!, b.capLen[i]!, b.linkType[i]!, vxlanPort, key);
         const meta = FlowTable.meta(key.proto, fabric.ingressLeaf, fabric.ingressVrf);
         const f = key.reason === REASON_OK ? encFlows.find(key.src, key.dst, ((key.sport << 16) | key.dport) >>> 0, meta) : -1;
-        encFlow[k] = f >= 0 && encFlows.reason[f] === 0 ? f : -1;
+        encFlow[k] = f >= 0 && steady.reasonOf(f) === 0 ? f : -1;
         encL3[k] = key.l3Offset;
       }
     }
@@ -291,7 +291,7 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
         for (const b of batches) {
           for (let i = 0; i < b.count; i++, k++) {
             const f = encFlow[k]!;
-            if (f >= 0) encap.write(encFlows, f, b.buf, b.offset[i]!, b.capLen[i]!, b.origLen[i]!, b.linkType[i]!, encL3[k]!, b.tsSec[i]!, b.tsNsec[i]!);
+            if (f >= 0) encap.write(encFlows, steady.paths, f, b.buf, b.offset[i]!, b.capLen[i]!, b.origLen[i]!, b.linkType[i]!, encL3[k]!, b.tsSec[i]!, b.tsNsec[i]!);
           }
         }
       },

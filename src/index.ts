@@ -9,7 +9,7 @@ export { showBgp, showEvpn, showRoute } from './fabric/show.js';
 export { Engine } from './engine/engine.js';
 export type { EngineOptions } from './engine/engine.js';
 export { PathResult, resolvePath, SKIP_NAMES, vxlanSourcePort } from './engine/path.js';
-export { buildReport, reportFromFlows } from './engine/report.js';
+export { buildReport, reportFromFlows } from './analysis/report.js';
 export { replayCapture, runEngine } from './engine/replay.js';
 export type { ReplayOptions, ReplayProgress, ReplayResult } from './engine/replay.js';
 export { defaultWorkers, replayParallel, ReplayWorkerPool, startReplayWorkers } from './engine/workers.js';
@@ -23,7 +23,7 @@ export type { FlowHasher, HashAlgorithm, HashField, HashSpec } from './hash/inde
 export { Lpm } from './fib/lpm.js';
 export { NextHopGroup, SELECTIONS } from './fib/group.js';
 export type { Selection } from './fib/group.js';
-export { FlowTable } from './stats/flowtable.js';
+export { FlowTable } from './engine/flowtable.js';
 export * from './stats/fairness.js';
 export type * from './stats/types.js';
 export type * from './stats/trials.js';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { EmuError, UsageError } from '../errors.js';
 import { DEFAULT_KERNEL_BUFFER, LiveCapture, SNAPLEN, linkTypeName } from '../capture/live.js';
 import { Engine } from '../engine/engine.js';
-import { buildReport } from '../engine/report.js';
+import { buildReport } from '../analysis/report.js';
 import { groupDigits, percent } from '../report/format.js';
 import { bar, table, UNICODE_BARS } from '../report/table.js';
 import type { Report } from '../stats/types.js';

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { EmuError, UsageError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
-import { writeFlowsCsv } from '../engine/flows.js';
+import { writeFlowsCsv } from '../analysis/flows-csv.js';
 import { renderCsv, renderHtml, renderJson, renderText } from '../report/index.js';
 import type { Report } from '../stats/types.js';
 

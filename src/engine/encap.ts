@@ -2,7 +2,8 @@
 
 import type { PcapWriter } from '../capture/writer.js';
 import type { Fabric } from '../fabric/converge.js';
-import type { FlowTable } from '../stats/flowtable.js';
+import type { FlowTable } from './flowtable.js';
+import type { PathTable } from './paths.js';
 import { ETH_HEADER_LEN, ETHERTYPE_IPV4, writeEthernet } from '../wire/ethernet.js';
 import { IPV4_TOTAL_LEN } from '../wire/ipv4.js';
 import { get16 } from '../wire/bytes.js';
@@ -39,13 +40,14 @@ export class VxlanEncapsulator {
     this.vni = new Uint32Array(fabric.topology.vrfs.map((v) => v.vni));
   }
 
-  write(flows: FlowTable, f: number, buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, l3Offset: number, tsSec: number, tsNsec: number): void {
+  write(flows: FlowTable, paths: PathTable, f: number, buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, l3Offset: number, tsSec: number, tsNsec: number): void {
     const w = this.writer;
-    const vtep = flows.vtep[f]!;
-    const meta = flows.meta[f]!;
+    const vtep = paths.vtep[flows.pathOf(f)]!;
+    const meta = flows.metaOf(f);
     const entry = (meta >>> 8) & 0xfff;
+    const outerSport = flows.outerSportOf(f);
     // Only client traffic the ingress leaf tunnels is rewritten; underlay frames arrived already encapsulated.
-    if (vtep < 0 || entry !== this.fabric.ingressLeaf || flows.outerSport[f] === 0) {
+    if (vtep < 0 || entry !== this.fabric.ingressLeaf || outerSport === 0) {
       if (linkType === LINKTYPE_ETHERNET) w.write(buf, offset, capLen, origLen, tsSec, tsNsec);
       else this.writeAsEthernet(buf, offset, capLen, origLen, l3Offset, tsSec, tsNsec);
       return;
@@ -61,7 +63,7 @@ export class VxlanEncapsulator {
     const ingress = this.fabric.ingressLeaf;
     const vrf = meta >>> 20;
     this.ident = (this.ident + 1) & 0xffff;
-    const p = writeVxlanEncap(out, at, this.macHi[vtep]!, this.macLo[vtep]!, this.macHi[ingress]!, this.macLo[ingress]!, this.vtep[ingress]!, this.vtep[vtep]!, this.ident, flows.outerSport[f]!, this.fabric.topology.vxlan.port, this.vni[vrf]!, ETH_HEADER_LEN + ipOrig);
+    const p = writeVxlanEncap(out, at, this.macHi[vtep]!, this.macLo[vtep]!, this.macHi[ingress]!, this.macLo[ingress]!, this.vtep[ingress]!, this.vtep[vtep]!, this.ident, outerSport, this.fabric.topology.vxlan.port, this.vni[vrf]!, ETH_HEADER_LEN + ipOrig);
     const q = writeEthernet(out, p, this.macHi[vtep]!, this.macLo[vtep]!, this.macHi[ingress]!, this.macLo[ingress]!, ETHERTYPE_IPV4);
     copyBytes(buf, l3Offset, out, q, ipCap);
     w.commit(VXLAN_ENCAP_LEN + inner, VXLAN_ENCAP_LEN + ETH_HEADER_LEN + ipOrig, tsSec, tsNsec);

@@ -1,10 +1,11 @@
-// The batch pipeline: classify, look up, select, encapsulate, count — one tight loop per stage over a batch; and
-// replay's lane over a run of classic-pcap records, one loop per frame.
+// The forwarding engine: every input (pcap runs, batches of records, one frame from live capture or sFlow, a
+// synthetic flow) goes through one lane: classify, probe the flow table, forward the flow on first sight, count.
 
 import type { Fabric } from '../fabric/converge.js';
 import type { PcapRun, RecordBatch } from '../capture/reader.js';
 import type { PcapWriter } from '../capture/writer.js';
-import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
+import { FlowTable, NEW_FLOW } from './flowtable.js';
+import { PathTable } from './paths.js';
 import { FrameKey, REASON_OK, decodeFrame } from '../wire/decode.js';
 import { PathResult, REASON_UNKNOWN_VNI, SKIP_NAMES, resolvePath } from './path.js';
 import { VxlanEncapsulator } from './encap.js';
@@ -15,7 +16,7 @@ const NOT_FAST = -0x10000;
 export interface EngineOptions {
   /** where forwarded frames are written as they cross the fabric (`replay --write`) */
   writer?: PcapWriter;
-  /** initial flow-table size hint */
+  /** flows expected (a hint: the flow table starts with room for them) */
   flows?: number;
   /** read the common frame shape straight from the bytes (default true); false sends every frame through decodeFrame */
   fastPath?: boolean;
@@ -24,30 +25,33 @@ export interface EngineOptions {
 /**
  * Forwards frames through a converged fabric and counts the result per flow. Forwarding is decided once per
  * flow (a flow never splits, so the first packet's path is every packet's path) and cached in the flow table:
- * later packets cost a decode, a table probe and a few counter updates.
+ * later packets cost a decode, one table probe (one cache line) and two counter updates.
  */
 export class Engine {
   readonly flows: FlowTable;
+  /** the decisions flows point at (FlowTable.pathOf) */
+  readonly paths = new PathTable();
+  /** frames (times their weight) and their bytes, forwarded or not */
   packets = 0;
   bytes = 0;
+  /** frames (times their weight) not forwarded, by reason (SKIP_NAMES) */
   readonly skipped = new Float64Array(SKIP_NAMES.length);
 
   private readonly key = new FrameKey();
   private readonly path = new PathResult();
   private readonly encap: VxlanEncapsulator | undefined;
   private readonly vxlanPort: number;
-  // Per-batch columns (struct of arrays), sized for the largest batch seen.
-  private flowOf = new Int32Array(256);
-  private l3Of = new Int32Array(256);
   /** The flow-table meta of a client TCP and UDP flow entering at the ingress leaf (the fast path's two cases). */
   private readonly metaTcp: number;
   private readonly metaUdp: number;
   private readonly fastPath: boolean;
   private view: DataView | undefined;
+  /** where the last frame's IPv4 header starts (for the encapsulator) */
+  private l3 = 0;
 
   constructor(
     readonly fabric: Fabric,
-    private readonly options: EngineOptions = {},
+    options: EngineOptions = {},
   ) {
     this.flows = new FlowTable(options.flows);
     this.vxlanPort = fabric.topology.vxlan.port;
@@ -57,100 +61,70 @@ export class Engine {
     this.encap = options.writer ? new VxlanEncapsulator(fabric, options.writer) : undefined;
   }
 
-  /** Forwards every record of a batch. */
-  processBatch(batch: RecordBatch): void {
-    const n = batch.count;
-    if (this.flowOf.length < n) {
-      this.flowOf = new Int32Array(n);
-      this.l3Of = new Int32Array(n);
-    }
-    const flowOf = this.flowOf;
-    const l3Of = this.l3Of;
-    const buf = batch.buf;
-    const view = this.viewOf(buf);
-    const offsetA = batch.offset;
-    const capLenA = batch.capLen;
-    const origLenA = batch.origLen;
-    const linkTypeA = batch.linkType;
-    const flows = this.flows;
-    const fast = this.fastPath;
-    let bytes = this.bytes;
-    // Stage 1: classify each frame into a flow (decode, client or underlay, flow-table probe).
-    for (let i = 0; i < n; i++) {
-      const off = offsetA[i]!;
-      const cap = capLenA[i]!;
-      bytes += origLenA[i]!;
-      if (fast && linkTypeA[i] === 1) {
-        const f = this.classifyFast(buf, view, off, cap);
-        if (f !== NOT_FAST) {
-          flowOf[i] = f;
-          l3Of[i] = off + 14;
-          continue;
-        }
-      }
-      flowOf[i] = this.classify(buf, off, cap, linkTypeA[i]!);
-      l3Of[i] = this.key.l3Offset;
-    }
-    this.packets += n;
-    this.bytes = bytes;
-    // Stage 2: count packets and bytes per flow; skipped frames per reason.
-    const fp = flows.packets;
-    const fb = flows.bytes;
-    const skipped = this.skipped;
-    for (let i = 0; i < n; i++) {
-      const f = flowOf[i]!;
-      if (f < 0) {
-        skipped[-f - 1]!++;
-        continue;
-      }
-      fp[f]!++;
-      fb[f]! += origLenA[i]!;
-    }
-    // Stage 3: write each forwarded frame as it leaves the first leaf.
-    const encap = this.encap;
-    if (encap !== undefined) {
-      for (let i = 0; i < n; i++) {
-        const f = flowOf[i]!;
-        if (f < 0) continue;
-        encap.write(flows, f, buf, offsetA[i]!, capLenA[i]!, origLenA[i]!, linkTypeA[i]!, l3Of[i]!, batch.tsSec[i]!, batch.tsNsec[i]!);
-      }
-    }
-  }
-
-  /**
-   * Forwards every record of a classic-pcap run (replay without --write). One loop per frame instead of processBatch's
-   * stages: walking the record headers here and counting at once costs 36 ns a frame where reading into a batch's
-   * columns and processBatch cost 45 (`npm run bench`, frames in memory), and these frames need no timestamps.
-   */
-  processPcapRun(run: PcapRun): void {
+  /** Forwards every record of a classic-pcap run, walking the record headers (replay's lane: no columns written). */
+  processPcapRun(run: PcapRun, weight = 1): void {
     const buf = run.buf;
     const view = this.viewOf(buf);
     const end = run.end;
     const le = run.littleEndian;
     const hdr = run.recordHeader;
     const linkType = run.linkType;
-    const fast = this.fastPath && linkType === 1;
-    const flows = this.flows;
-    const skipped = this.skipped;
-    let bytes = this.bytes;
     for (let p = run.start; p < end; ) {
       const capLen = view.getUint32(p + 8, le);
       const origLen = view.getUint32(p + 12, le);
       const off = p + hdr;
       p = off + capLen;
-      bytes += origLen;
-      let f = fast ? this.classifyFast(buf, view, off, capLen) : NOT_FAST;
-      if (f === NOT_FAST) f = this.classify(buf, off, capLen, linkType);
-      if (f < 0) {
-        skipped[-f - 1]!++;
-      } else {
-        // flows.packets is read per frame: inserting a new flow may have grown the table's columns.
-        flows.packets[f]!++;
-        flows.bytes[f]! += origLen;
-      }
+      this.lane(buf, view, off, capLen, origLen, linkType, weight);
     }
-    this.packets += run.count;
-    this.bytes = bytes;
+  }
+
+  /** Forwards every record of a batch (pcapng, the copied chunks of workers, and --write, which needs timestamps). */
+  processBatch(batch: RecordBatch, weight = 1): void {
+    const buf = batch.buf;
+    const view = this.viewOf(buf);
+    const encap = this.encap;
+    for (let i = 0; i < batch.count; i++) {
+      const off = batch.offset[i]!;
+      const capLen = batch.capLen[i]!;
+      const origLen = batch.origLen[i]!;
+      const linkType = batch.linkType[i]!;
+      const f = this.lane(buf, view, off, capLen, origLen, linkType, weight);
+      if (encap !== undefined && f >= 0) encap.write(this.flows, this.paths, f, buf, off, capLen, origLen, linkType, this.l3, batch.tsSec[i]!, batch.tsNsec[i]!);
+    }
+  }
+
+  /** Forwards one frame (live capture hands them over one at a time; an sFlow sample stands for `weight` frames). */
+  processFrame(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number, weight = 1): void {
+    const f = this.lane(buf, this.viewOf(buf), offset, capLen, origLen, linkType, weight);
+    if (this.encap !== undefined && f >= 0) this.encap.write(this.flows, this.paths, f, buf, offset, capLen, origLen, linkType, this.l3, tsSec, tsNsec);
+  }
+
+  /**
+   * Forwards a synthetic client flow entering at the ingress leaf, without frames (fuzzing, notebooks): counts
+   * `packets` packets of `bytes` bytes in all. Returns its flow index, or -(reason + 1) when it is not forwarded.
+   */
+  processFlow(src: number, dst: number, proto: number, sport: number, dport: number, packets = 1, bytes = 0): number {
+    const fabric = this.fabric;
+    const withPorts = proto === 6 || proto === 17;
+    this.packets += packets;
+    this.bytes += bytes;
+    const ports = withPorts ? (sport << 16) | dport : 0;
+    return this.account(src | 0, dst | 0, ports, FlowTable.meta(proto, fabric.ingressLeaf, fabric.ingressVrf), fabric.ingressLeaf, fabric.ingressVrf, -1, packets, bytes);
+  }
+
+  /**
+   * The lane: one frame counted in the totals, classified (fast path, else the decoder) and accounted on its flow.
+   * Returns the flow index when the flow is forwarded, -(reason + 1) when the frame is skipped.
+   */
+  private lane(buf: Uint8Array, view: DataView, off: number, capLen: number, origLen: number, linkType: number, weight: number): number {
+    const bytes = origLen * weight;
+    this.packets += weight;
+    this.bytes += bytes;
+    if (linkType === 1 && this.fastPath) {
+      const f = this.classifyFast(buf, view, off, capLen, weight, bytes);
+      if (f !== NOT_FAST) return f;
+    }
+    return this.classify(buf, off, capLen, linkType, weight, bytes);
   }
 
   /** One DataView per buffer (the reader reuses its buffer): a big-endian u32 read is one load and a byte swap. */
@@ -166,114 +140,81 @@ export class Engine {
    * The fast path, the shape nearly every frame has: Ethernet (the caller checks the link type) without VLAN tags,
    * IPv4 with a 20-byte header, not a fragment, TCP or non-VXLAN UDP, ports captured. It reads the flow key straight
    * from the frame; for these frames decodeFrame would yield the same key (the engine test checks both ways agree
-   * on mutated frames). Returns classify()'s result, or NOT_FAST for any other frame.
+   * on mutated frames). Returns account()'s result, or NOT_FAST for any other frame.
    */
-  private classifyFast(buf: Uint8Array, view: DataView, off: number, cap: number): number {
+  private classifyFast(buf: Uint8Array, view: DataView, off: number, cap: number, weight: number, bytes: number): number {
     if (cap < 38 || view.getUint16(off + 12) !== 0x0800 || buf[off + 14] !== 0x45) return NOT_FAST;
     const totalLen = view.getUint16(off + 16);
     const proto = buf[off + 23]!;
-    // Key words as int32 (getInt32, `| 0`): small integers to V8, never boxed when passed on (see FlowTable.keys).
+    // Key words as int32 (getInt32): small integers to V8, never boxed in a heap number when passed on.
     const ports = view.getInt32(off + 34);
     const dport = ports & 0xffff;
     if (totalLen < 24 || (view.getUint16(off + 20) & 0x3fff) !== 0 || !(proto === 6 || (proto === 17 && dport !== this.vxlanPort))) return NOT_FAST;
-    const src = view.getInt32(off + 26);
-    const dst = view.getInt32(off + 30);
-    const flows = this.flows;
-    const f = flows.findOrInsert(src, dst, ports, proto === 6 ? this.metaTcp : this.metaUdp);
-    if (flows.isNew) this.forward(f, this.fabric.ingressLeaf, this.fabric.ingressVrf, src >>> 0, dst >>> 0, proto, ports >>> 16, dport, -1);
-    const reason = flows.reason[f]!;
-    return reason === 0 ? f : -reason - 1;
-  }
-
-  /** Forwards one frame (live capture hands them over one at a time). */
-  processFrame(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number): void {
-    this.packets++;
-    this.bytes += origLen;
-    const f = this.classify(buf, offset, capLen, linkType);
-    if (f < 0) {
-      this.skipped[-f - 1]!++;
-      return;
-    }
-    this.flows.packets[f]!++;
-    this.flows.bytes[f]! += origLen;
-    this.encap?.write(this.flows, f, buf, offset, capLen, origLen, linkType, this.key.l3Offset, tsSec, tsNsec);
-  }
-
-  /**
-   * Forwards a synthetic client flow entering at the ingress leaf, without frames (fuzzing, notebooks): counts
-   * `packets` packets of `bytes` bytes in all. Returns its flow index, or -(reason + 1) when it is not forwarded.
-   */
-  processFlow(src: number, dst: number, proto: number, sport: number, dport: number, packets = 1, bytes = 0): number {
+    this.l3 = off + 14;
     const fabric = this.fabric;
-    const flows = this.flows;
-    const withPorts = proto === 6 || proto === 17;
-    if (!withPorts) sport = dport = 0;
-    const f = flows.findOrInsert(src, dst, ((sport << 16) | dport) >>> 0, FlowTable.meta(proto, fabric.ingressLeaf, fabric.ingressVrf));
-    if (flows.isNew) this.forward(f, fabric.ingressLeaf, fabric.ingressVrf, src, dst, proto, sport, dport, -1);
-    this.packets += packets;
-    this.bytes += bytes;
-    const reason = flows.reason[f]!;
-    if (reason !== 0) {
-      this.skipped[reason]! += packets;
-      return -reason - 1;
-    }
-    flows.packets[f]! += packets;
-    flows.bytes[f]! += bytes;
-    return f;
+    return this.account(view.getInt32(off + 26), view.getInt32(off + 30), ports, proto === 6 ? this.metaTcp : this.metaUdp, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
   }
 
-  /** The frame's flow index, forwarding the flow when it is new; -(reason + 1) when the frame is skipped. */
-  private classify(buf: Uint8Array, offset: number, capLen: number, linkType: number): number {
+  /** The decoder path: any link type and shape; an underlay VXLAN frame to a known VTEP is its inner flow. */
+  private classify(buf: Uint8Array, offset: number, capLen: number, linkType: number, weight: number, bytes: number): number {
     const key = this.key;
     const fabric = this.fabric;
     decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key);
-    if (key.reason !== REASON_OK) return -key.reason - 1;
-    let leaf = fabric.ingressLeaf;
-    let vrf = fabric.ingressVrf;
-    let arrived = -1;
-    let src = key.src;
-    let dst = key.dst;
-    let proto = key.proto;
-    let sport = key.sport;
-    let dport = key.dport;
+    if (key.reason !== REASON_OK) return this.skip(key.reason, weight);
+    this.l3 = key.l3Offset;
     if (key.vxlan) {
       // Underlay: VXLAN to a known VTEP enters at that VTEP's leaf, in the VRF its VNI names.
-      const vtepLeaf = fabric.vtepToLeaf.get(dst);
+      const vtepLeaf = fabric.vtepToLeaf.get(key.dst);
       if (vtepLeaf !== undefined) {
         const vniVrf = fabric.vniToVrf.get(key.vni);
-        if (vniVrf === undefined) return -REASON_UNKNOWN_VNI - 1;
-        if (key.innerReason !== REASON_OK) return -key.innerReason - 1;
-        leaf = arrived = vtepLeaf;
-        vrf = vniVrf;
-        src = key.innerSrc;
-        dst = key.innerDst;
-        proto = key.innerProto;
-        sport = key.innerSport;
-        dport = key.innerDport;
+        if (vniVrf === undefined) return this.skip(REASON_UNKNOWN_VNI, weight);
+        if (key.innerReason !== REASON_OK) return this.skip(key.innerReason, weight);
+        const meta = FlowTable.meta(key.innerProto, vtepLeaf, vniVrf);
+        return this.account(key.innerSrc | 0, key.innerDst | 0, (key.innerSport << 16) | key.innerDport, meta, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
       }
     }
-    const flows = this.flows;
-    const f = flows.findOrInsert(src | 0, dst | 0, (sport << 16) | dport, FlowTable.meta(proto, leaf, vrf));
-    if (flows.isNew) this.forward(f, leaf, vrf, src, dst, proto, sport, dport, arrived);
-    const reason = flows.reason[f]!;
-    return reason === 0 ? f : -reason - 1;
+    const meta = FlowTable.meta(key.proto, fabric.ingressLeaf, fabric.ingressVrf);
+    return this.account(key.src | 0, key.dst | 0, (key.sport << 16) | key.dport, meta, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
   }
 
-  private forward(f: number, leaf: number, vrf: number, src: number, dst: number, proto: number, sport: number, dport: number, arrived: number): void {
-    const p = this.path;
+  private skip(reason: number, weight: number): number {
+    this.skipped[reason]! += weight;
+    return -reason - 1;
+  }
+
+  /**
+   * Counts a frame (or a synthetic flow's packets) on its flow, forwarding the flow when it is new. Every flow is
+   * counted, forwarded or not; a flow that is not forwarded counts in `skipped` by its reason too. Returns the flow
+   * index when forwarded, -(reason + 1) when not.
+   */
+  private account(src: number, dst: number, ports: number, meta: number, leaf: number, vrf: number, arrived: number, packets: number, bytes: number): number {
     const flows = this.flows;
+    let path = flows.findOrAdd(src, dst, ports, meta, packets, bytes);
+    if (path === NEW_FLOW) path = this.forward(leaf, vrf, src >>> 0, dst >>> 0, meta & 0xff, ports >>> 16, ports & 0xffff, arrived);
+    const reason = this.paths.reason[path]!;
+    if (reason === 0) return flows.last;
+    this.skipped[reason]! += packets;
+    return -reason - 1;
+  }
+
+  /** First sight of a flow: its way through the fabric, interned, stored as the flow's decision. */
+  private forward(leaf: number, vrf: number, src: number, dst: number, proto: number, sport: number, dport: number, arrived: number): number {
+    const p = this.path;
     resolvePath(this.fabric, leaf, vrf, src, dst, proto, sport, dport, arrived, p);
-    flows.reason[f] = p.reason;
-    flows.vtep[f] = p.vtep;
-    flows.vm[f] = p.vm;
-    flows.other[f] = p.other;
-    flows.outerSport[f] = p.outerSport;
-    flows.stageCount[f] = p.stages;
-    const base = f * MAX_STAGES;
-    for (let s = 0; s < p.stages; s++) {
-      flows.stageRoute[base + s] = p.stageRoute[s]!;
-      flows.stageMember[base + s] = p.stageMember[s]!;
-    }
+    const path = this.paths.intern(p);
+    this.flows.setPath(path, p.outerSport);
+    return path;
+  }
+
+  /** A flow's decision by flow index: the skip reason (0 forwarded), VTEP and VM of its path (-1 none). */
+  reasonOf(f: number): number {
+    return this.paths.reason[this.flows.pathOf(f)]!;
+  }
+  vtepOf(f: number): number {
+    return this.paths.vtep[this.flows.pathOf(f)]!;
+  }
+  vmOf(f: number): number {
+    return this.paths.vm[this.flows.pathOf(f)]!;
   }
 
   /** Skipped frames by reason name, non-zero ones only. */

@@ -1,7 +1,7 @@
 // One flow's way through the fabric: lookup, hash and select at each leaf until a VM, an opaque hop, or a drop.
 
 import { HOP_OPAQUE, HOP_VM, HOP_VTEP, tableOf, type Fabric } from '../fabric/converge.js';
-import { MAX_STAGES } from '../stats/flowtable.js';
+import { MAX_STAGES } from './flowtable.js';
 import { REASON_NAMES } from '../wire/decode.js';
 
 /** Skip reasons the engine adds after the decoder's own. */

@@ -6,7 +6,8 @@ import { isMainThread, workerData } from 'node:worker_threads';
 import { PcapRun, RecordBatch } from '../capture/reader.js';
 import { converge } from '../fabric/converge.js';
 import { Engine } from './engine.js';
-import { ChunkView, WORKER_KIND, flowColumns, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
+import { columnBuffers, flowColumns, pathColumns } from './columns.js';
+import { ChunkView, WORKER_KIND, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
 function runWorker(data: WorkerData): void {
   const port = data.port;
@@ -48,11 +49,10 @@ function runWorker(data: WorkerData): void {
         send({ type: 'done', unit: m.unit, lo, hi: engine.flows.size, count: m.count, busyNs });
       } else {
         const flows = flowColumns(engine.flows);
+        const paths = pathColumns(engine.paths);
         const skipped = Float64Array.from(engine.skipped);
         // Transferred (the worker's last act, so detaching costs it nothing): a big table is not copied.
-        const buffers = new Set<ArrayBuffer>();
-        for (const v of Object.values(flows)) if (typeof v !== 'number') buffers.add((v as Uint8Array).buffer as ArrayBuffer);
-        send({ type: 'result', flows, packets: engine.packets, bytes: engine.bytes, skipped }, [...buffers, skipped.buffer as ArrayBuffer]);
+        send({ type: 'result', flows, paths, packets: engine.packets, bytes: engine.bytes, skipped }, [...columnBuffers(flows, paths), skipped.buffer as ArrayBuffer]);
       }
     } catch (e) {
       fail(e);

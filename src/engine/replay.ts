@@ -1,11 +1,13 @@
-// Replaying a capture through the engine: the read loop, its progress and its clean stop.
+// Replaying a capture through the engine: the one read loop (for one engine and for workers), its progress and its
+// clean stop.
 
-import { CaptureReader, RecordBatch } from '../capture/reader.js';
-import { PcapWriter } from '../capture/writer.js';
+import { PcapRun, RecordBatch, type CaptureReader } from '../capture/reader.js';
+import type { PcapWriter } from '../capture/writer.js';
 import type { Fabric } from '../fabric/converge.js';
 import type { Report } from '../stats/types.js';
-import { Engine } from './engine.js';
-import { buildReport } from './report.js';
+import type { Engine } from './engine.js';
+import { SLICE } from './worker-protocol.js';
+import { replayParallel } from './workers.js';
 
 export interface ReplayProgress {
   bytesRead: number;
@@ -31,45 +33,76 @@ export interface ReplayResult {
   interrupted: boolean;
 }
 
-/**
- * Reads every frame of a capture (a path, or '-' for standard input) and forwards it through the fabric, in
- * batches through Engine.processBatch on one thread. `replay` runs replayParallel (workers.ts), which forwards
- * classic pcap through the faster record-run lane; this path serves --write and is the reference the workers
- * test holds that lane and the worker threads to, byte for byte.
- */
-export async function replayCapture(path: string, fabric: Fabric, options: ReplayOptions = {}): Promise<ReplayResult> {
-  const reader = await CaptureReader.open(path);
-  let writer: PcapWriter | undefined;
-  try {
-    writer = options.write !== undefined ? await PcapWriter.open(options.write, { linkType: 1 }) : undefined;
-    const engine = new Engine(fabric, { writer });
-    const interrupted = await runEngine(engine, reader, options, writer);
-    return { engine, report: buildReport(engine), interrupted };
-  } finally {
-    await reader.close();
-    if (writer) await writer.close();
-  }
+/** Where the read loop puts what it reads: one engine, or the dispatcher of several (workers.ts). */
+export interface RecordSink {
+  /** read classic-pcap record runs (PcapRun) rather than batches of parsed records */
+  readonly runs: boolean;
+  take(records: PcapRun | RecordBatch): void | Promise<void>;
+  /** frames and flows so far, for progress */
+  packets(): number;
+  flows(): number;
 }
 
-/** The read loop; true when it stopped because the signal fired. */
-export async function runEngine(engine: Engine, reader: CaptureReader, options: ReplayOptions, writer?: PcapWriter): Promise<boolean> {
-  const batch = new RecordBatch(options.batchSize ?? 256);
+/** How often a synchronous read loop lets the event loop run (Ctrl-C, worker events). */
+const YIELD_MS = 20;
+
+/**
+ * The read loop, for one engine and for workers alike: reads runs or batches to the end (or Ctrl-C) and hands each
+ * to the sink; true when it stopped because the signal fired.
+ */
+export async function readRecords(reader: CaptureReader, sink: RecordSink, options: ReplayOptions): Promise<boolean> {
   const signal = options.signal;
+  const sync = reader.syncCapable;
+  const runs = sink.runs;
+  const batch = new RecordBatch(options.batchSize ?? SLICE);
+  const run = new PcapRun();
   const aborted = signal
     ? new Promise<0>((resolve) => (signal.aborted ? resolve(0) : signal.addEventListener('abort', () => resolve(0), { once: true })))
     : undefined;
+  let lastYield = Date.now();
   let ticks = 0;
   for (;;) {
     if (signal?.aborted) return true;
-    const n = aborted ? await Promise.race([reader.read(batch), aborted]) : await reader.read(batch);
-    if (signal?.aborted) return true;
-    if (n === 0) break;
-    engine.processBatch(batch);
-    if (writer) await writer.drain();
-    if (options.onProgress && (++ticks & 63) === 0) {
-      options.onProgress({ bytesRead: reader.bytesRead, size: reader.size, packets: engine.packets, flows: engine.flows.size });
+    let n: number;
+    if (sync) {
+      n = runs ? reader.readRunSync(run) : reader.readSync(batch);
+    } else {
+      const next = runs ? reader.readRun(run) : reader.read(batch);
+      n = aborted ? await Promise.race([next, aborted]) : await next;
+      if (signal?.aborted) return true;
+    }
+    if (n === 0) return false;
+    const taken = sink.take(runs ? run : batch);
+    if (taken !== undefined) await taken;
+    // A run is a whole buffer (thousands of frames), a batch SLICE frames: report progress about as often.
+    if (runs || (++ticks & 31) === 0) {
+      options.onProgress?.({ bytesRead: reader.bytesRead, size: reader.size, packets: sink.packets(), flows: sink.flows() });
+      if (sync && Date.now() - lastYield >= YIELD_MS) {
+        // Let signals and worker events in; a synchronous loop would otherwise never see them.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+      }
     }
   }
+}
+
+/** Replays a capture on one engine (replayParallel with one engine; --write is always so). */
+export async function replayCapture(path: string, fabric: Fabric, options: ReplayOptions = {}): Promise<ReplayResult> {
+  return replayParallel(path, fabric, { ...options, workers: 1, pool: undefined });
+}
+
+/** Forwards everything a reader yields through one engine, in batches (its writer drained after each). */
+export async function runEngine(engine: Engine, reader: CaptureReader, options: ReplayOptions, writer?: PcapWriter): Promise<boolean> {
+  const sink: RecordSink = {
+    runs: false,
+    take: (records) => {
+      engine.processBatch(records as RecordBatch);
+      return writer?.drain();
+    },
+    packets: () => engine.packets,
+    flows: () => engine.flows.size,
+  };
+  const interrupted = await readRecords(reader, sink, options);
   options.onProgress?.({ bytesRead: reader.bytesRead, size: reader.size, packets: engine.packets, flows: engine.flows.size });
-  return false;
+  return interrupted;
 }

@@ -4,11 +4,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { RecordBatch } from '../capture/reader.js';
 import type { Topology } from '../fabric/topology.js';
-import type { FlowTable } from '../stats/flowtable.js';
+import type { FlowColumns } from './columns.js';
+import type { PathColumns } from './paths.js';
 import type { Engine } from './engine.js';
 
 export const WORKER_KIND = 'ecmp-emu-replay-worker';
-/** Records per processBatch call: the main thread's read batch. */
+/** Records per processBatch call, and the main thread's read batch. */
 export const SLICE = 512;
 
 /**
@@ -75,32 +76,6 @@ export class ChunkView {
   }
 }
 
-/** The flow table columns a worker sends back (FlowTable's, without its slots). */
-export interface FlowColumns {
-  size: number;
-  src: Uint32Array;
-  dst: Uint32Array;
-  ports: Uint32Array;
-  meta: Uint32Array;
-  packets: Float64Array;
-  bytes: Float64Array;
-  reason: Uint8Array;
-  vtep: Int32Array;
-  vm: Int32Array;
-  other: Int32Array;
-  outerSport: Uint16Array;
-  stageCount: Uint8Array;
-  stageRoute: Int32Array;
-  stageMember: Int32Array;
-}
-
-export function flowColumns(t: FlowTable): FlowColumns {
-  return {
-    size: t.size, src: t.src, dst: t.dst, ports: t.ports, meta: t.meta, packets: t.packets, bytes: t.bytes, reason: t.reason,
-    vtep: t.vtep, vm: t.vm, other: t.other, outerSport: t.outerSport, stageCount: t.stageCount, stageRoute: t.stageRoute, stageMember: t.stageMember,
-  };
-}
-
 /** Messages between the main thread (workers.ts) and a worker (replay-worker.ts). */
 export type ToWorker =
   | { type: 'chunk'; unit: number; count: number; buffer: SharedArrayBuffer; records: number; dataBytes: number }
@@ -112,7 +87,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; unit: number; lo: number; hi: number; count: number; busyNs: number }
-  | { type: 'result'; flows: FlowColumns; packets: number; bytes: number; skipped: Float64Array }
+  | { type: 'result'; flows: FlowColumns; paths: PathColumns; packets: number; bytes: number; skipped: Float64Array }
   | { type: 'error'; message: string; stack?: string };
 
 /** What a replay worker is started with: its end of the message channel (the topology comes as a message). */

@@ -20,12 +20,14 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CaptureReader, PcapRun, RecordBatch } from '../capture/reader.js';
+import { PcapWriter } from '../capture/writer.js';
 import type { Fabric } from '../fabric/converge.js';
-import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
+import { buildReport } from '../analysis/report.js';
+import { addFlows, flowColumns, pathColumns, type FlowColumns } from './columns.js';
+import type { PathColumns } from './paths.js';
 import { Engine } from './engine.js';
-import { buildReport } from './report.js';
-import { replayCapture, type ReplayOptions, type ReplayResult } from './replay.js';
-import { ChunkView, SLICE, WORKER_KIND, chunkLayout, flowColumns, type FlowColumns, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
+import { readRecords, type RecordSink, type ReplayOptions, type ReplayResult } from './replay.js';
+import { ChunkView, WORKER_KIND, chunkLayout, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
 /** Inputs smaller than this replay on one thread by default: a worker costs more to start than it saves. */
 export const SMALL_INPUT_BYTES = 1 << 30;
@@ -34,8 +36,6 @@ export const CHUNK_RECORDS = 16384;
 export const CHUNK_DATA_BYTES = 4 << 20;
 /** Chunks a worker may hold at once (one being forwarded, one waiting): enough to keep it busy, little memory. */
 const MAX_IN_FLIGHT = 2;
-/** How often a synchronous read loop lets the event loop run (Ctrl-C, worker errors). */
-const YIELD_MS = 20;
 
 export interface ParallelReplayOptions extends ReplayOptions {
   /** Engines in all, the main thread's included (it reads and forwards what the workers cannot take). Default 1. */
@@ -161,29 +161,27 @@ class WorkerSlot {
 }
 
 /**
- * Replays a capture with `options.workers` engines (default 1). The report equals replayCapture's exactly, field
- * by field; with --write (options.write) frames must leave in order, so that case runs on one engine.
+ * Replays a capture with `options.workers` engines (default 1). The report equals one engine's exactly, field by
+ * field. With --write (options.write) frames must leave in order, with timestamps: one engine, in batches.
  */
 export async function replayParallel(file: string, fabric: Fabric, options: ParallelReplayOptions = {}): Promise<ParallelReplayResult> {
-  if (options.write !== undefined) {
-    options.pool?.terminate();
-    const r = await replayCapture(file, fabric, options);
-    return { ...r, unitsByEngine: [1], packetsByEngine: [r.engine.packets] };
-  }
   // Workers converge fabric.topology afresh: a fabric converged with failures (failover) stays on one engine.
-  if (fabric.failedVms.size > 0 || fabric.failedLeaves.size > 0) {
+  if (options.write !== undefined || fabric.failedVms.size > 0 || fabric.failedLeaves.size > 0) {
     options.pool?.terminate();
     options = { ...options, workers: 1, pool: undefined };
   }
   const reader = await CaptureReader.open(file, options.readBufferBytes !== undefined ? { chunkSize: options.readBufferBytes } : {});
+  let writer: PcapWriter | undefined;
   try {
-    return await new ParallelReplay(reader, fabric, options).run();
+    writer = options.write !== undefined ? await PcapWriter.open(options.write, { linkType: 1 }) : undefined;
+    return await new ParallelReplay(reader, fabric, options, writer).run();
   } finally {
     await reader.close();
+    if (writer) await writer.close();
   }
 }
 
-class ParallelReplay {
+class ParallelReplay implements RecordSink {
   private readonly engine: Engine;
   private readonly slots: WorkerSlot[] = [];
   private readonly units: Unit[] = [];
@@ -217,11 +215,13 @@ class ParallelReplay {
     private readonly reader: CaptureReader,
     private readonly fabric: Fabric,
     private readonly options: ParallelReplayOptions,
+    private readonly writer: PcapWriter | undefined,
   ) {
-    this.engine = new Engine(fabric);
+    this.engine = new Engine(fabric, { writer });
     this.records = Math.max(1, options.chunkRecords ?? CHUNK_RECORDS);
     this.dataBytes = Math.max(1, options.chunkDataBytes ?? CHUNK_DATA_BYTES);
-    this.runMode = reader.format === 'pcap' && (options.runs ?? true);
+    // The writer needs each record's timestamp: batches.
+    this.runMode = reader.format === 'pcap' && (options.runs ?? true) && writer === undefined;
     // Workers read the reader's buffers: they must be shared ones from the start.
     if (this.runMode && (options.workers ?? 1) > 1) reader.replaceBuffer(this.sharedBuffer());
   }
@@ -234,7 +234,7 @@ class ParallelReplay {
     let interrupted = false;
     try {
       if (this.options.awaitWorkers) await this.workersUp();
-      interrupted = await this.readLoop();
+      interrupted = await readRecords(this.reader, this, this.options);
       this.flushOpen(true);
       await this.finishWorkers();
     } finally {
@@ -268,55 +268,26 @@ class ParallelReplay {
     }
   }
 
-  /** Reads to the end (or Ctrl-C); true when interrupted. */
-  private async readLoop(): Promise<boolean> {
-    const reader = this.reader;
-    const engine = this.engine;
-    const options = this.options;
-    const signal = options.signal;
-    const sync = reader.syncCapable;
-    const runMode = this.runMode;
-    const batch = new RecordBatch(SLICE);
-    const run = new PcapRun();
-    const aborted = signal
-      ? new Promise<0>((resolve) => (signal.aborted ? resolve(0) : signal.addEventListener('abort', () => resolve(0), { once: true })))
-      : undefined;
-    const parallel = this.slots.length > 0;
-    let lastYield = Date.now();
-    let ticks = 0;
-    for (;;) {
-      if (signal?.aborted) return true;
-      let n: number;
-      if (sync) {
-        n = runMode ? reader.readRunSync(run) : reader.readSync(batch);
-      } else {
-        const next = runMode ? reader.readRun(run) : reader.read(batch);
-        n = aborted ? await Promise.race([next, aborted]) : await next;
-        if (signal?.aborted) return true;
-      }
-      if (n === 0) return false;
-      if (parallel) {
-        this.poll();
-        if (runMode) {
-          if (!this.toWorker(run)) this.forwardLocally(run);
-        } else if (!this.toChunk(batch)) {
-          this.forwardLocally(batch);
-        }
-      } else if (runMode) {
-        engine.processPcapRun(run);
-      } else {
-        engine.processBatch(batch);
-      }
-      // A run is a whole buffer (thousands of frames), a batch SLICE frames: report progress about as often.
-      if (runMode || (++ticks & 31) === 0) {
-        options.onProgress?.({ bytesRead: reader.bytesRead, size: reader.size, packets: this.packetsSoFar(), flows: engine.flows.size });
-        if (sync && Date.now() - lastYield >= YIELD_MS) {
-          // Let signals and worker events in; a synchronous loop would otherwise never see them.
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          lastYield = Date.now();
-        }
-      }
+  get runs(): boolean {
+    return this.runMode;
+  }
+
+  /** The read loop's sink: records go to a worker that can take them, else stay with the main thread's engine. */
+  take(records: PcapRun | RecordBatch): Promise<void> | undefined {
+    if (this.slots.length > 0) {
+      this.poll();
+      if (records instanceof PcapRun ? this.toWorker(records) : this.toChunk(records)) return undefined;
     }
+    this.forwardLocally(records);
+    return this.writer?.drain();
+  }
+
+  flows(): number {
+    return this.engine.flows.size;
+  }
+
+  packets(): number {
+    return this.packetsSoFar();
   }
 
   private packetsSoFar(): number {
@@ -548,48 +519,23 @@ class ParallelReplay {
   /** One engine's result from all: the main thread's engine itself when no worker took a chunk. */
   private merge(): Engine {
     if (this.usedSlots().length === 0) return this.engine;
-    const out = new Engine(this.fabric, { flows: this.engine.flows.size });
-    const tables: FlowColumns[] = [flowColumns(this.engine.flows)];
+    const out = new Engine(this.fabric);
+    const tables: Array<{ flows: FlowColumns; paths: PathColumns } | undefined> = [{ flows: flowColumns(this.engine.flows), paths: pathColumns(this.engine.paths) }];
     out.packets = this.engine.packets;
     out.bytes = this.engine.bytes;
     for (let r = 0; r < out.skipped.length; r++) out.skipped[r] = this.engine.skipped[r]!;
     for (const s of this.slots) {
       const res = s.result;
-      if (res === undefined) {
-        tables.push(emptyColumns());
-        continue;
-      }
-      tables.push(res.flows);
+      tables.push(res);
+      if (res === undefined) continue;
       out.packets += res.packets;
       out.bytes += res.bytes;
       for (let r = 0; r < out.skipped.length; r++) out.skipped[r]! += res.skipped[r]!;
     }
-    const flows = out.flows;
     for (const u of this.units) {
-      const t = tables[u.owner]!;
-      for (let f = u.lo; f < u.hi; f++) {
-        const g = flows.findOrInsert(t.src[f]!, t.dst[f]!, t.ports[f]!, t.meta[f]!);
-        if (flows.isNew) {
-          flows.reason[g] = t.reason[f]!;
-          flows.vtep[g] = t.vtep[f]!;
-          flows.vm[g] = t.vm[f]!;
-          flows.other[g] = t.other[f]!;
-          flows.outerSport[g] = t.outerSport[f]!;
-          const stages = t.stageCount[f]!;
-          flows.stageCount[g] = stages;
-          for (let s = 0; s < stages; s++) {
-            flows.stageRoute[g * MAX_STAGES + s] = t.stageRoute[f * MAX_STAGES + s]!;
-            flows.stageMember[g * MAX_STAGES + s] = t.stageMember[f * MAX_STAGES + s]!;
-          }
-        }
-        flows.packets[g]! += t.packets[f]!;
-        flows.bytes[g]! += t.bytes[f]!;
-      }
+      const t = tables[u.owner];
+      if (t !== undefined) addFlows(out.flows, out.paths, t.flows, t.paths, u.lo, u.hi);
     }
     return out;
   }
-}
-
-function emptyColumns(): FlowColumns {
-  return flowColumns(new FlowTable(16));
 }

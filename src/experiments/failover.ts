@@ -88,5 +88,5 @@ export function runFailover(o: FailoverOptions): FailoverRun {
  */
 function vmsOf(engine: Engine, n: number): Int32Array {
   if (engine.flows.size !== n) throw new Error(`expected ${n} distinct flows in the table, found ${engine.flows.size}`);
-  return engine.flows.vm.slice(0, n);
+  return Int32Array.from({ length: n }, (_, f) => engine.vmOf(f));
 }

@@ -8,7 +8,7 @@ import type { Topology } from '../fabric/topology.js';
 import { SELECTIONS, type Selection } from '../fib/group.js';
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../hash/index.js';
 import { Engine } from '../engine/engine.js';
-import { buildReport } from '../engine/report.js';
+import { buildReport } from '../analysis/report.js';
 import { PcapWriter } from '../capture/writer.js';
 import type { FuzzResult, FuzzRow } from '../stats/trials.js';
 import { PATTERNS, flowCapacity, makeFlows, type FlowSet, type Pattern, type ProtoChoice } from '../traffic/flows.js';

@@ -8,7 +8,7 @@ import { converge } from '../../src/fabric/converge.js';
 import { loadTopology } from '../../src/fabric/topology.js';
 import { benchCaptureBuffer } from '../../bench/captures.js';
 import { CaptureReader } from '../../src/capture/reader.js';
-import { FlowTable } from '../../src/stats/flowtable.js';
+import { expectSameEngine } from '../engine/state.js';
 import { prng } from '../helpers.js';
 import { pcapFile, type Rec } from '../capture/build.js';
 
@@ -47,20 +47,6 @@ function mutatedBatches(seed: number, count: number): RecordBatch[] {
     batches.push(b);
   }
   return batches;
-}
-
-/** The engine's state that a report is built from, column by column. */
-function expectSameEngine(a: Engine, b: Engine): void {
-  expect(a.packets).toBe(b.packets);
-  expect(a.bytes).toBe(b.bytes);
-  expect([...a.skipped]).toEqual([...b.skipped]);
-  expect(a.flows.size).toBe(b.flows.size);
-  const n = a.flows.size;
-  for (const col of ['src', 'dst', 'ports', 'meta', 'packets', 'bytes', 'reason', 'vtep', 'vm', 'other', 'outerSport', 'stageCount'] as const) {
-    expect(Array.from(a.flows[col].subarray(0, n)), col).toEqual(Array.from(b.flows[col].subarray(0, n)));
-  }
-  expect(Array.from(a.flows.stageRoute.subarray(0, n * 4))).toEqual(Array.from(b.flows.stageRoute.subarray(0, n * 4)));
-  expect(Array.from(a.flows.stageMember.subarray(0, n * 4))).toEqual(Array.from(b.flows.stageMember.subarray(0, n * 4)));
 }
 
 describe('engine fast path', () => {
@@ -139,39 +125,6 @@ describe('engine pcap-run lane: every classic pcap layout', () => {
     expect(ref.skipped.reduce((a, b) => a + b, 0)).toBeGreaterThan(400); // every 5th frame is of another shape
     for (const opts of [{ le: false }, { nanos: true }, { modified: true }, { le: false, modified: true }]) {
       expectSameEngine(forward(pcapFile(recs, opts)), ref);
-    }
-  });
-});
-
-describe('flow table (its probe and rehash were reworked for speed)', () => {
-  it('finds and inserts exactly as a Map does, through every growth, with colliding and repeated keys', () => {
-    const rand = prng(77);
-    const table = new FlowTable(16);
-    const ref = new Map<string, number>();
-    for (let i = 0; i < 200_000; i++) {
-      // Few distinct values per field: many keys share three fields, and repeats are frequent.
-      const src = (0x0a000000 + Math.floor(rand() * 3000)) >>> 0;
-      const dst = rand() < 0.5 ? 0xc0a8640a : (Math.floor(rand() * 4) * 0x01000001) >>> 0;
-      const ports = ((Math.floor(rand() * 50) << 16) | 443) >>> 0;
-      const meta = FlowTable.meta(rand() < 0.5 ? 6 : 17, Math.floor(rand() * 2), 0);
-      const k = `${src}|${dst}|${ports}|${meta}`;
-      const f = table.findOrInsert(src, dst, ports, meta);
-      const known = ref.get(k);
-      if (known === undefined) {
-        expect(table.isNew).toBe(true);
-        expect(f).toBe(ref.size);
-        ref.set(k, f);
-      } else {
-        expect(table.isNew).toBe(false);
-        expect(f).toBe(known);
-      }
-      if (i % 997 === 0) expect(table.find(src ^ 0x00ff0000, dst, ports, meta)).toBe(ref.get(`${(src ^ 0x00ff0000) >>> 0}|${dst}|${ports}|${meta}`) ?? -1);
-    }
-    expect(table.size).toBe(ref.size);
-    for (const [k, f] of ref) {
-      const [src, dst, ports, meta] = k.split('|').map(Number) as [number, number, number, number];
-      expect(table.find(src, dst, ports, meta)).toBe(f);
-      expect([table.src[f], table.dst[f], table.ports[f], table.meta[f]]).toEqual([src, dst, ports, meta]);
     }
   });
 });

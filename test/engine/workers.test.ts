@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { benchCaptureBuffer, writeBenchCapture } from '../../bench/captures.js';
 import { converge } from '../../src/fabric/converge.js';
 import { loadTopology } from '../../src/fabric/topology.js';
-import { writeFlowsCsv } from '../../src/engine/flows.js';
+import { writeFlowsCsv } from '../../src/analysis/flows-csv.js';
 import { replayCapture } from '../../src/engine/replay.js';
 import { SMALL_INPUT_BYTES, defaultWorkers, replayParallel, startReplayWorkers } from '../../src/engine/workers.js';
 import { renderJson } from '../../src/report/index.js';

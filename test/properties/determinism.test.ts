@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { converge } from '../../src/fabric/converge.js';
 import { parseTopology } from '../../src/fabric/topology.js';
 import { Engine } from '../../src/engine/engine.js';
-import { buildReport } from '../../src/engine/report.js';
+import { buildReport } from '../../src/analysis/report.js';
 import { SEED, fabricYaml, serviceFlow, type Flow } from './arbitraries.js';
 
 function forward(yaml: string, flows: readonly Flow[]): Engine {
@@ -35,9 +35,9 @@ describe('determinism', () => {
           const ia = a.processFlow(f.src, f.dst, f.proto, f.sport, f.dport, 0);
           const ib = b.processFlow(f.src, f.dst, f.proto, f.sport, f.dport, 0);
           const i1 = alone.processFlow(f.src, f.dst, f.proto, f.sport, f.dport, 0);
-          expect(a.flows.vm[ia]).toBe(alone.flows.vm[i1]);
-          expect(b.flows.vm[ib]).toBe(alone.flows.vm[i1]);
-          expect(a.flows.vtep[ia]).toBe(alone.flows.vtep[i1]);
+          expect(a.vmOf(ia)).toBe(alone.vmOf(i1));
+          expect(b.vmOf(ib)).toBe(alone.vmOf(i1));
+          expect(a.vtepOf(ia)).toBe(alone.vtepOf(i1));
         }
       }),
       { seed: SEED, numRuns: 25 },

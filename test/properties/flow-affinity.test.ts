@@ -26,8 +26,8 @@ describe('flow affinity', () => {
             const f = flows[i]!;
             const idx = engine.processFlow(f.src, f.dst, f.proto, f.sport, f.dport);
             expect(idx).toBeGreaterThanOrEqual(0);
-            const vm = engine.flows.vm[idx]!;
-            const vtep = engine.flows.vtep[idx]!;
+            const vm = engine.vmOf(idx);
+            const vtep = engine.vtepOf(idx);
             const ports = f.proto === 6 || f.proto === 17;
             // Decided afresh, without the flow table's memory: the same path.
             resolvePath(fabric, fabric.ingressLeaf, fabric.ingressVrf, f.src, f.dst, f.proto, ports ? f.sport : 0, ports ? f.dport : 0, -1, fresh);
@@ -41,7 +41,7 @@ describe('flow affinity', () => {
               s.packets++;
             } else seen.set(key, { vm, vtep, packets: 1 });
           }
-          for (const [idx, s] of seen) expect(engine.flows.packets[idx]).toBe(s.packets);
+          for (const [idx, s] of seen) expect(engine.flows.packetsOf(idx)).toBe(s.packets);
           expect(vmPackets(engine)).toBe(order.length);
         },
       ),
@@ -52,6 +52,6 @@ describe('flow affinity', () => {
 
 function vmPackets(engine: Engine): number {
   let n = 0;
-  for (let f = 0; f < engine.flows.size; f++) if (engine.flows.vm[f]! >= 0) n += engine.flows.packets[f]!;
+  for (let f = 0; f < engine.flows.size; f++) if (engine.vmOf(f) >= 0) n += engine.flows.packetsOf(f);
   return n;
 }

@@ -58,12 +58,12 @@ describe('resilient failover', () => {
         for (const f of flows) {
           const i = a.processFlow(f.src, f.dst, f.proto, f.sport, f.dport);
           const j = b.processFlow(f.src, f.dst, f.proto, f.sport, f.dport);
-          const vm = a.flows.vm[i]!;
+          const vm = a.vmOf(i);
           if (after.failedVms.has(vm)) {
-            if (j >= 0) expect(b.flows.vm[j]).not.toBe(vm);
+            if (j >= 0) expect(b.vmOf(j)).not.toBe(vm);
           } else {
             expect(j).toBeGreaterThanOrEqual(0);
-            expect(b.flows.vm[j], `${failed} failed`).toBe(vm);
+            expect(b.vmOf(j), `${failed} failed`).toBe(vm);
           }
         }
       }),

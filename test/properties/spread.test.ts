@@ -8,7 +8,7 @@ import { NextHopGroup } from '../../src/fib/group.js';
 import { HASH_FIELDS, makeHasher, type HashAlgorithm } from '../../src/hash/index.js';
 import { chiSquareP } from '../../src/stats/fairness.js';
 import { Engine } from '../../src/engine/engine.js';
-import { buildReport } from '../../src/engine/report.js';
+import { buildReport } from '../../src/analysis/report.js';
 import { withHashing } from '../../src/experiments/topology.js';
 import { prng, u32 as draw } from '../helpers.js';
 import { SEED, selection, u32 } from './arbitraries.js';

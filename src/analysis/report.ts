@@ -1,11 +1,13 @@
-// From a flow table and the fabric to the SPEC §5 report: spread per VTEP and VM, stage fairness, warnings.
+// From the engine's per-flow results and the fabric to the SPEC §5 report: spread per VTEP and VM, stage fairness,
+// warnings.
 
 import { HOP_OPAQUE, HOP_VM, HOP_VTEP, hopName, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
 import { formatIpv4 } from '../wire/ipv4.js';
-import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
+import { FlowTable, MAX_STAGES } from '../engine/flowtable.js';
+import type { PathColumns } from '../engine/paths.js';
 import { P_THRESHOLD, polarizationVerdict, sharesUnequal, summarizeStage } from '../stats/fairness.js';
 import type { OpaqueRow, Report, StageRow, VmRow, VtepRow, Warning } from '../stats/types.js';
-import type { Engine } from './engine.js';
+import type { Engine } from '../engine/engine.js';
 
 /** Analytic destination of a flow: probability per VTEP, VM and opaque hop, from the weights alone. */
 interface Expectation {
@@ -18,10 +20,10 @@ interface Expectation {
 const LINEAR = new Set(['crc32', 'crc16', 'xor', 'toeplitz']);
 
 export function buildReport(engine: Engine): Report {
-  return reportFromFlows(engine.fabric, engine.flows, engine.packets, engine.bytes, engine.skippedByReason());
+  return reportFromFlows(engine.fabric, engine.flows, engine.paths, engine.packets, engine.bytes, engine.skippedByReason());
 }
 
-export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: number, bytes: number, skipped: Record<string, number>): Report {
+export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathColumns, packets: number, bytes: number, skipped: Record<string, number>): Report {
   const leaves = fabric.topology.leaves;
   const vms = fabric.topology.vms;
   const nLeaf = leaves.length;
@@ -39,33 +41,35 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: numbe
   let forwarded = 0;
 
   for (let f = 0; f < flows.size; f++) {
-    if (flows.reason[f] !== 0) continue;
+    const path = flows.pathOf(f);
+    if (paths.reason[path] !== 0) continue;
     forwarded++;
-    const p = flows.packets[f]!;
-    const b = flows.bytes[f]!;
-    const vt = flows.vtep[f]!;
-    const vm = flows.vm[f]!;
-    const ot = flows.other[f]!;
+    const p = flows.packetsOf(f);
+    const b = flows.bytesOf(f);
+    const vt = paths.vtep[path]!;
+    const vm = paths.vm[path]!;
+    const ot = paths.other[path]!;
     if (vt >= 0) (vtepFlows[vt]!++, (vtepPackets[vt]! += p), (vtepBytes[vt]! += b));
     if (vm >= 0) (vmFlows[vm]!++, (vmPackets[vm]! += p), (vmBytes[vm]! += b));
     if (ot >= 0) (otherFlows[ot]!++, (otherPackets[ot]! += p), (otherBytes[ot]! += b));
-    const stages = flows.stageCount[f]!;
+    const stages = paths.stageCount[path]!;
+    const base = path * MAX_STAGES;
     for (let s = 0; s < stages; s++) {
-      const route = flows.stageRoute[f * MAX_STAGES + s]!;
-      const member = flows.stageMember[f * MAX_STAGES + s]!;
+      const route = paths.stageRoute[base + s]!;
+      const member = paths.stageMember[base + s]!;
       let counts = observed.get(route);
       if (!counts) observed.set(route, (counts = new Float64Array(fabric.routes[route]!.nextHops.length)));
       counts[member]!++;
       if (s > 0) {
-        const up = fabric.routes[flows.stageRoute[f * MAX_STAGES + s - 1]!]!.leaf;
+        const up = fabric.routes[paths.stageRoute[base + s - 1]!]!.leaf;
         const m = upstream.get(route) ?? new Map<number, number>();
         m.set(up, (m.get(up) ?? 0) + 1);
         upstream.set(route, m);
       }
       if (ot >= 0 && s === stages - 1) otherNode[ot] = fabric.routes[route]!.leaf;
     }
-    const meta = flows.meta[f]!;
-    const e = expectationOf(fabric, FlowTable.entryLeaf(meta), FlowTable.entryVrf(meta), flows.dst[f]!, vt >= 0 && stages > 0 && fabric.routes[flows.stageRoute[f * MAX_STAGES]!]!.leaf === vt ? vt : -1, memo);
+    const meta = flows.metaOf(f);
+    const e = expectationOf(fabric, FlowTable.entryLeaf(meta), FlowTable.entryVrf(meta), flows.dstOf(f), vt >= 0 && stages > 0 && fabric.routes[paths.stageRoute[base]!]!.leaf === vt ? vt : -1, memo);
     addInto(expected.vtep, e.vtep);
     addInto(expected.vm, e.vm);
     addInto(expected.other, e.other);
@@ -105,7 +109,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: numbe
     stages.push(row);
     const ups = upstream.get(id);
     if (ups && ups.size > 0) {
-      const baseline = baselineCounts(fabric, flows, route);
+      const baseline = baselineCounts(fabric, flows, paths, route);
       if (polarizationVerdict(counts, baseline, shares).polarized) {
         const up = [...ups.entries()].sort((a, b) => b[1] - a[1])[0]![0];
         warnings.push({ kind: 'polarization', node: row.node, message: polarizationMessage(fabric, route, up, row) });
@@ -115,7 +119,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: numbe
       warnings.push({ kind: 'imbalance', node: row.node, message: `${row.node} spreads ${row.prefix} (vrf ${row.vrf}) unlike its weights: chi-square p ${row.chiSquareP === 0 ? '< 1e-300' : `= ${row.chiSquareP.toExponential(1)}`}, max/mean ${row.maxOverMean.toFixed(2)} over ${row.flows} flows` });
     }
   }
-  warnings.push(...unequalShareWarnings(fabric, flows, memo));
+  warnings.push(...unequalShareWarnings(fabric, flows, paths, memo));
 
   return {
     packets,
@@ -170,18 +174,18 @@ function expectationOf(fabric: Fabric, leaf: number, vrf: number, dst: number, a
 }
 
 /** The stage's spread had every forwarded flow to its prefix reached it: the counterfactual polarization compares against. */
-function baselineCounts(fabric: Fabric, flows: FlowTable, route: FabricRoute): number[] {
+function baselineCounts(fabric: Fabric, flows: FlowTable, paths: PathColumns, route: FabricRoute): number[] {
   const counts = new Array<number>(route.nextHops.length).fill(0);
   const hasher = fabric.hashers[route.leaf]!;
   const table = tableOf(fabric, route.leaf, route.vrf);
   for (let f = 0; f < flows.size; f++) {
-    if (flows.reason[f] !== 0) continue;
-    const meta = flows.meta[f]!;
+    if (paths.reason[flows.pathOf(f)] !== 0) continue;
+    const meta = flows.metaOf(f);
     if (FlowTable.entryVrf(meta) !== route.vrf) continue;
-    const dst = flows.dst[f]!;
+    const dst = flows.dstOf(f);
     if (table.lookup(dst) !== route.id) continue;
-    const ports = flows.ports[f]!;
-    const h = hasher(flows.src[f]!, dst, FlowTable.proto(meta), FlowTable.sport(ports), FlowTable.dport(ports));
+    const ports = flows.portsOf(f);
+    const h = hasher(flows.srcOf(f), dst, FlowTable.proto(meta), FlowTable.sport(ports), FlowTable.dport(ports));
     counts[route.group.select(h)]!++;
   }
   return counts;
@@ -208,15 +212,15 @@ function polarizationMessage(fabric: Fabric, route: FabricRoute, upstream: numbe
 }
 
 /** SPEC §5 `unequal-share`: VMs serving one prefix expect shares more than 1.5x apart. */
-function unequalShareWarnings(fabric: Fabric, flows: FlowTable, memo: Map<string, Expectation>): Warning[] {
+function unequalShareWarnings(fabric: Fabric, flows: FlowTable, paths: PathColumns, memo: Map<string, Expectation>): Warning[] {
   const out: Warning[] = [];
   const seen = new Set<number>();
   const ingressTable = tableOf(fabric, fabric.ingressLeaf, fabric.ingressVrf);
   for (let f = 0; f < flows.size; f++) {
-    if (flows.reason[f] !== 0) continue;
-    const meta = flows.meta[f]!;
+    if (paths.reason[flows.pathOf(f)] !== 0) continue;
+    const meta = flows.metaOf(f);
     if (FlowTable.entryLeaf(meta) !== fabric.ingressLeaf || FlowTable.entryVrf(meta) !== fabric.ingressVrf) continue;
-    const dst = flows.dst[f]!;
+    const dst = flows.dstOf(f);
     const id = ingressTable.lookup(dst);
     if (id < 0 || seen.has(id)) continue;
     seen.add(id);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { converge } from '../../src/fabric/converge.js';
 import { DEFAULT_TOPOLOGY_YAML, parseTopology } from '../../src/fabric/topology.js';
 import { Engine } from '../../src/engine/engine.js';
-import { buildReport } from '../../src/engine/report.js';
+import { buildReport } from '../../src/analysis/report.js';
 import type { Report } from '../../src/stats/types.js';
 import { prng, u32 } from '../helpers.js';
 
