@@ -3,8 +3,6 @@
 // baselines (pcap-parser and a small C program) timed in the same run. `--short` is the same suite on small sizes
 // (seconds, for CI); `--json FILE` also writes every figure as JSON.
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -24,13 +22,13 @@ import { FRAME_LEN, benchCaptureBuffer, writeBenchCapture } from './captures.js'
 import { runHashBench } from './hash.js';
 import { runLpmBench } from './lpm.js';
 import { runReaderBench } from './reader.js';
+import { FLOW_FULL, FLOW_SHORT, formatFlowBench, runFlowBench, type FlowBench, type FlowSizes } from './flows.js';
+import { ROOT, compileBaseline, gnuTime, timeCommands, warmPageCache, type Cmd, type ProcessFigure } from './process.js';
 import { runSelectBench } from './select.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url)); // dist/bench/run.js -> the package root
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PCAP_PARSER_BASELINE = fileURLToPath(new URL('./baseline-pcap-parser.js', import.meta.url));
 const NODE_BASELINE = fileURLToPath(new URL('./baseline-node.js', import.meta.url));
-const C_SOURCE = path.join(ROOT, 'bench', 'baseline.c');
 
 /** Sizes of one run of the suite. */
 export interface BenchSizes {
@@ -58,6 +56,8 @@ export interface BenchSizes {
   largeRounds: number;
   /** tinybench budget per task */
   taskTimeMs: number;
+  /** the flow-count sweeps and flow-heavy captures (bench/flows.ts) */
+  flow: FlowSizes;
 }
 
 export const FULL: BenchSizes = {
@@ -77,6 +77,7 @@ export const FULL: BenchSizes = {
   largeFrames: 20_000_000,
   largeRounds: 3,
   taskTimeMs: 1500,
+  flow: FLOW_FULL,
 };
 
 export const SHORT: BenchSizes = {
@@ -96,6 +97,7 @@ export const SHORT: BenchSizes = {
   largeFrames: 0,
   largeRounds: 0,
   taskTimeMs: 100,
+  flow: FLOW_SHORT,
 };
 
 export interface StageFigure {
@@ -106,20 +108,6 @@ export interface StageFigure {
   /** the spread: the best tinybench sample, the median round of a hand-timed loop, or tinybench's error margin */
   spread: string;
   note?: string;
-}
-
-export interface ProcessFigure {
-  name: string;
-  command: string;
-  /** wall seconds of every timed round, sorted */
-  wall: number[];
-  best: number;
-  median: number;
-  /** user + system CPU seconds of the best round, and its peak RSS, when /usr/bin/time is there */
-  cpu?: number;
-  maxRssKB?: number;
-  /** what the run printed: frames counted (a sanity check that every command did the whole file) */
-  packets: number;
 }
 
 export interface Target {
@@ -145,6 +133,7 @@ export interface BenchResult {
   wholeProcess: WholeProcess;
   /** the same replay commands on a larger capture (full mode only) */
   large: WholeProcess | undefined;
+  flows: FlowBench;
   targets: Target[];
   seconds: number;
 }
@@ -233,10 +222,14 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
   // The worst case: every frame a new flow, hashed at both leaves; a fresh engine (empty flow table) per pass.
   let fresh = new Engine(fabric);
 
-  // Encapsulation: every frame's flow index and L3 offset worked out beforehand; frames go to /dev/null.
+  // Encapsulation: every frame's flow (meta, VTEP, source port) and L3 offset worked out beforehand; frames go to
+  // /dev/null.
   const encFlows = steady.flows;
   const encFlow = new Int32Array(frames);
   const encL3 = new Int32Array(frames);
+  const encMeta = new Uint32Array(frames);
+  const encVtep = new Int32Array(frames);
+  const encSport = new Uint16Array(frames);
   {
     let k = 0;
     for (const b of batches) {
@@ -246,6 +239,11 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
         const f = key.reason === REASON_OK ? encFlows.find(key.src, key.dst, ((key.sport << 16) | key.dport) >>> 0, meta) : -1;
         encFlow[k] = f >= 0 && steady.reasonOf(f) === 0 ? f : -1;
         encL3[k] = key.l3Offset;
+        if (encFlow[k]! >= 0) {
+          encMeta[k] = encFlows.metaOf(f);
+          encVtep[k] = steady.vtepOf(f);
+          encSport[k] = encFlows.outerSportOf(f);
+        }
       }
     }
   }
@@ -291,7 +289,7 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
         for (const b of batches) {
           for (let i = 0; i < b.count; i++, k++) {
             const f = encFlow[k]!;
-            if (f >= 0) encap.write(encFlows, steady.paths, f, b.buf, b.offset[i]!, b.capLen[i]!, b.origLen[i]!, b.linkType[i]!, encL3[k]!, b.tsSec[i]!, b.tsNsec[i]!);
+            if (f >= 0) encap.write(encMeta[k]!, encVtep[k]!, encSport[k]!, b.buf, b.offset[i]!, b.capLen[i]!, b.origLen[i]!, b.linkType[i]!, encL3[k]!, b.tsSec[i]!, b.tsNsec[i]!);
           }
         }
       },
@@ -403,73 +401,6 @@ function heapFigures(sizes: BenchSizes, fabric: Fabric, log: Log): BenchResult['
   return out;
 }
 
-/** Where /usr/bin/time is (CPU and peak RSS of a child), if anywhere. */
-function gnuTime(): string | undefined {
-  for (const t of ['/usr/bin/time']) {
-    try {
-      execFileSync(t, ['-f', '%e', 'true'], { stdio: 'ignore' });
-      return t;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-}
-
-/** Compiles bench/baseline.c with the machine's cc into a cache directory; undefined (with why) when it cannot. */
-function compileBaseline(dir: string, skipped: string[]): string | undefined {
-  if (!fs.existsSync(C_SOURCE)) {
-    skipped.push(`C baseline: ${C_SOURCE} is not there (an installed package has no bench sources)`);
-    return undefined;
-  }
-  const src = fs.readFileSync(C_SOURCE);
-  const exe = path.join(dir, `baseline-${createHash('sha256').update(src).digest('hex').slice(0, 12)}`);
-  try {
-    execFileSync('cc', ['-O2', '-o', exe, C_SOURCE], { stdio: 'pipe' });
-    return exe;
-  } catch (e) {
-    skipped.push(`C baseline: cc -O2 failed or there is no cc (${(e as Error).message.split('\n')[0]})`);
-    return undefined;
-  }
-}
-
-/** Reads a file once so the page cache holds it (whole-process runs then measure work, not the disk). */
-function warmPageCache(file: string): void {
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(4 << 20);
-  try {
-    while (fs.readSync(fd, buf, 0, buf.length, null) > 0) {
-      // reading is the point
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-interface Cmd {
-  name: string;
-  argv: string[];
-  /** frames counted, from what the command printed */
-  packets: (stdout: string) => number;
-}
-
-function runTimed(cmd: Cmd, timer: string | undefined, tmp: string): { wall: number; cpu?: number; rss?: number; packets: number } {
-  const timeFile = path.join(tmp, 'time.txt');
-  const argv = timer ? [timer, '-f', '%U %S %M', '-o', timeFile, ...cmd.argv] : cmd.argv;
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${cmd.name} failed (exit ${r.status}): ${r.stderr}`);
-  let cpu: number | undefined;
-  let rss: number | undefined;
-  if (timer) {
-    const [u, s, m] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number);
-    cpu = u! + s!;
-    rss = m;
-  }
-  return { wall, cpu, rss, packets: cmd.packets(r.stdout) };
-}
-
 /** Whole-process replay of one capture against the two baselines, interleaved rounds, page cache warm. */
 function wholeProcess(sizes: BenchSizes, log: Log, large = false): WholeProcess {
   const frames = large ? sizes.largeFrames : sizes.replayFrames;
@@ -500,35 +431,7 @@ function wholeProcess(sizes: BenchSizes, log: Log, large = false): WholeProcess 
     for (const w of ['1', '2']) {
       cmds.push({ name: `ecmp-emu replay --json --workers ${w}`, argv: [node, CLI, 'replay', file, '--json', '--workers', w], packets: replayCount });
     }
-    const walls = cmds.map(() => [] as number[]);
-    const best = cmds.map(() => ({ wall: Infinity, cpu: undefined as number | undefined, rss: undefined as number | undefined }));
-    const counts = cmds.map(() => 0);
-    // One untimed round warms each command's files (binary, modules); then rounds interleave the commands so a
-    // burst of load from elsewhere hits them alike.
-    for (let round = -1; round < rounds; round++) {
-      cmds.forEach((cmd, i) => {
-        const r = runTimed(cmd, timer, tmp);
-        if (r.packets !== written.packets) throw new Error(`${cmd.name}: counted ${r.packets} frames of ${written.packets}`);
-        counts[i] = r.packets;
-        if (round < 0) return;
-        walls[i]!.push(r.wall);
-        if (r.wall < best[i]!.wall) best[i] = { wall: r.wall, cpu: r.cpu, rss: r.rss };
-      });
-      if (round >= 0) log(`whole process${large ? ', large capture' : ''}: round ${round + 1} of ${rounds}`);
-    }
-    const runs: ProcessFigure[] = cmds.map((cmd, i) => {
-      const w = [...walls[i]!].sort((a, b) => a - b);
-      return {
-        name: cmd.name,
-        command: cmd.argv.map((a) => (a === file ? 'FILE' : a === node ? 'node' : a === exe ? 'baseline' : path.isAbsolute(a) ? path.relative(ROOT, a) || a : a)).join(' '),
-        wall: w,
-        best: w[0]!,
-        median: w[(w.length - 1) >> 1]!,
-        cpu: best[i]!.cpu,
-        maxRssKB: best[i]!.rss,
-        packets: counts[i]!,
-      };
-    });
+    const runs = timeCommands(cmds, rounds, timer, tmp, written.packets, { file, node, exe }, (round) => log(`whole process${large ? ', large capture' : ''}: round ${round} of ${rounds}`));
     return {
       capture: { frames: written.packets, flows: sizes.replayFlows, frameBytes: FRAME_LEN, fileBytes: written.fileBytes },
       timer: timer ? `${timer} (CPU, peak RSS) + wall clock around spawnSync` : 'wall clock around spawnSync',
@@ -568,7 +471,44 @@ function targetsOf(r: Omit<BenchResult, 'targets' | 'seconds'>): Target[] {
     if (pp) t.push({ what: `pcap-parser baseline / replay (${label}), best of rounds`, issue: 6, value: pp.best / w.best, unit: 'x', target: '>= 5', met: pp.best / w.best >= 5 });
   }
   if (w1 && w2) t.push({ what: `replay --workers 1 / --workers 2, ${frames} frames, best of rounds`, issue: 6, value: w1.best / w2.best, unit: 'x', target: '>= 1.6', met: w1.best / w2.best >= 1.6 });
+  return [...t, ...flowTargets(r)];
+}
+
+/** Issue 15's targets: flow-heavy replay against the plain-Node loop and the C flow table, memory, growth, workers. */
+function flowTargets(r: Omit<BenchResult, 'targets' | 'seconds'>): Target[] {
+  const t: Target[] = [];
+  const fl = r.flows;
+  const find = (c: FlowBench['captures'][number] | undefined, prefix: string): ProcessFigure | undefined => c?.runs.find((x) => x.name.startsWith(prefix));
+  const heavy = fl.captures.find((c) => c.flows === r.sizes.flow.heavyFlows[Math.min(1, r.sizes.flow.heavyFlows.length - 1)] && c.frames === r.sizes.flow.heavyFrames);
+  const replayHeavy = find(heavy, 'ecmp-emu replay');
+  const nodeHeavy = find(heavy, 'Node baseline');
+  if (heavy && replayHeavy && nodeHeavy) t.push({ what: `replay / plain-Node minimal loop, ${heavy.label}, best of rounds`, issue: 15, value: replayHeavy.best / nodeHeavy.best, unit: 'x', target: '<= 1.3', met: replayHeavy.best / nodeHeavy.best <= 1.3 });
+  const fresh = fl.captures.find((c) => c.flows === r.sizes.flow.newFlowFrames);
+  const replayNew = find(fresh, 'ecmp-emu replay');
+  const cNew = find(fresh, 'C baseline --flows');
+  if (fresh && replayNew && cNew) t.push({ what: `replay / C flow table + SipHash at two stages, ${fresh.label}`, issue: 15, value: replayNew.best / cNew.best, unit: 'x', target: '<= 2.5', met: replayNew.best / cNew.best <= 2.5 });
+  if (fresh && replayNew?.maxRssKB !== undefined) t.push({ what: `replay peak RSS, ${fresh.label}`, issue: 15, value: replayNew.maxRssKB / 1024, unit: 'MB', target: '<= 250', met: replayNew.maxRssKB / 1024 <= 250 });
+  const distinct = fl.captures.find((c) => c.flows === r.sizes.flow.distinctFlows);
+  const replayDistinct = find(distinct, 'ecmp-emu replay');
+  if (distinct && replayDistinct) {
+    const rss = replayDistinct.maxRssKB;
+    t.push({ what: `replay of ${distinct.label} completes; peak RSS (bytes per flow)`, issue: 15, value: rss === undefined ? replayDistinct.best : rss / 1024, unit: rss === undefined ? 's' : `MB (${f1((rss * 1024) / distinct.flows)} B/flow)`, target: 'runs, memory stated', met: replayDistinct.packets === distinct.frames });
+  }
+  for (const p of fl.sweep) {
+    if (p.flows < 100_000 && fl.sweep.length > 2) continue;
+    t.push({ what: `flow table memory, ${p.flows} flows (table + paths)`, issue: 15, value: p.bytesPerFlow, unit: 'B/flow', target: '<= 64', met: p.bytesPerFlow <= 64 });
+  }
+  const g0 = fl.growth[0];
+  const g1 = fl.growth[fl.growth.length - 1];
+  if (g0 && g1 && g1 !== g0) t.push({ what: `longest block of inserts while growing to ${g1.flows} flows / to ${g0.flows} (a pause that scaled with the table: ~${Math.round(g1.flows / g0.flows)}x)`, issue: 15, value: g1.maxBlockUs / g0.maxBlockUs, unit: 'x', target: '<= 4', met: g1.maxBlockUs / g0.maxBlockUs <= 4 });
+  const l1 = r.large?.runs.find((x) => x.name.endsWith('--workers 1'));
+  const l2 = r.large?.runs.find((x) => x.name.endsWith('--workers 2'));
+  if (r.large && l1 && l2) t.push({ what: `replay --workers 1 / --workers 2, ${r.large.capture.frames} frames (${f1(r.large.capture.fileBytes / 1e9)} GB), best of rounds`, issue: 15, value: l1.best / l2.best, unit: 'x', target: '>= 1.6', met: l1.best / l2.best >= 1.6 });
   return t;
+}
+
+function f1(x: number): string {
+  return x.toFixed(1);
 }
 
 /** Runs the whole suite. */
@@ -603,6 +543,7 @@ export async function runBench(opts: { short?: boolean; log?: Log } = {}): Promi
   const readerRes = await runReaderBench(sizes.readerFrames, sizes.readerRounds, readerTmp);
   const whole = wholeProcess(sizes, log);
   const large = sizes.largeFrames > 0 ? wholeProcess(sizes, log, true) : undefined;
+  const flows = runFlowBench(sizes.flow, fabric, log);
   machine.loadAfter = os.loadavg();
 
   const partial = {
@@ -617,6 +558,7 @@ export async function runBench(opts: { short?: boolean; log?: Log } = {}): Promi
     reader: { frames: readerRes.frames, results: readerRes.results.map((x) => ({ reader: x.reader, seconds: x.seconds, mpps: x.mpps })) },
     wholeProcess: whole,
     large,
+    flows,
   };
   const targets = targetsOf(partial).map((t) => (opts.short ? { ...t, met: null } : t));
   return { ...partial, targets, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
@@ -652,6 +594,8 @@ export function formatBench(r: BenchResult): string {
     const l2 = r.large.runs.find((x) => x.name.endsWith('--workers 2'));
     if (l1 && l2) lines.push(`  --workers 2 is ${f(l1.best / l2.best, 2)}x --workers 1 (best), ${f(l1.median / l2.median, 2)}x (median)`);
   }
+  lines.push('');
+  formatFlowBench(lines, r.flows, f);
   lines.push('');
   lines.push('Targets');
   if (r.mode === 'short') lines.push('  (--short: sizes too small to judge the targets; the figures only show the suite runs)');

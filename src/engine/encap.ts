@@ -2,8 +2,6 @@
 
 import type { PcapWriter } from '../capture/writer.js';
 import type { Fabric } from '../fabric/converge.js';
-import type { FlowTable } from './flowtable.js';
-import type { PathTable } from './paths.js';
 import { ETH_HEADER_LEN, ETHERTYPE_IPV4, writeEthernet } from '../wire/ethernet.js';
 import { IPV4_TOTAL_LEN } from '../wire/ipv4.js';
 import { get16 } from '../wire/bytes.js';
@@ -40,12 +38,10 @@ export class VxlanEncapsulator {
     this.vni = new Uint32Array(fabric.topology.vrfs.map((v) => v.vni));
   }
 
-  write(flows: FlowTable, paths: PathTable, f: number, buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, l3Offset: number, tsSec: number, tsNsec: number): void {
+  /** Writes one frame of a forwarded flow: its meta (FlowTable.meta), VTEP (-1 none) and VXLAN source port. */
+  write(meta: number, vtep: number, outerSport: number, buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, l3Offset: number, tsSec: number, tsNsec: number): void {
     const w = this.writer;
-    const vtep = paths.vtep[flows.pathOf(f)]!;
-    const meta = flows.metaOf(f);
     const entry = (meta >>> 8) & 0xfff;
-    const outerSport = flows.outerSportOf(f);
     // Only client traffic the ingress leaf tunnels is rewritten; underlay frames arrived already encapsulated.
     if (vtep < 0 || entry !== this.fabric.ingressLeaf || outerSport === 0) {
       if (linkType === LINKTYPE_ETHERNET) w.write(buf, offset, capLen, origLen, tsSec, tsNsec);

@@ -48,6 +48,9 @@ export class Engine {
   private view: DataView | undefined;
   /** where the last frame's IPv4 header starts (for the encapsulator) */
   private l3 = 0;
+  /** the last forwarded frame's flow meta and path (for the encapsulator) */
+  private lastMeta = 0;
+  private lastPath = 0;
 
   constructor(
     readonly fabric: Fabric,
@@ -89,14 +92,19 @@ export class Engine {
       const origLen = batch.origLen[i]!;
       const linkType = batch.linkType[i]!;
       const f = this.lane(buf, view, off, capLen, origLen, linkType, weight);
-      if (encap !== undefined && f >= 0) encap.write(this.flows, this.paths, f, buf, off, capLen, origLen, linkType, this.l3, batch.tsSec[i]!, batch.tsNsec[i]!);
+      if (encap !== undefined && f >= 0) this.write(encap, f, buf, off, capLen, origLen, linkType, batch.tsSec[i]!, batch.tsNsec[i]!);
     }
   }
 
   /** Forwards one frame (live capture hands them over one at a time; an sFlow sample stands for `weight` frames). */
   processFrame(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number, weight = 1): void {
     const f = this.lane(buf, this.viewOf(buf), offset, capLen, origLen, linkType, weight);
-    if (this.encap !== undefined && f >= 0) this.encap.write(this.flows, this.paths, f, buf, offset, capLen, origLen, linkType, this.l3, tsSec, tsNsec);
+    if (this.encap !== undefined && f >= 0) this.write(this.encap, f, buf, offset, capLen, origLen, linkType, tsSec, tsNsec);
+  }
+
+  /** Writes the frame the lane just forwarded as flow f (its key and path are still the lane's last). */
+  private write(encap: VxlanEncapsulator, f: number, buf: Uint8Array, off: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number): void {
+    encap.write(this.lastMeta, this.paths.vtep[this.lastPath]!, this.flows.outerSportOf(f), buf, off, capLen, origLen, linkType, this.l3, tsSec, tsNsec);
   }
 
   /**
@@ -192,7 +200,11 @@ export class Engine {
     let path = flows.findOrAdd(src, dst, ports, meta, packets, bytes);
     if (path === NEW_FLOW) path = this.forward(leaf, vrf, src >>> 0, dst >>> 0, meta & 0xff, ports >>> 16, ports & 0xffff, arrived);
     const reason = this.paths.reason[path]!;
-    if (reason === 0) return flows.last;
+    if (reason === 0) {
+      this.lastMeta = meta;
+      this.lastPath = path;
+      return flows.last;
+    }
     this.skipped[reason]! += packets;
     return -reason - 1;
   }

@@ -36,7 +36,7 @@ const SEG_SHIFT = 32 - SEG_BITS;
 const SEG_MAX_FILL = (SEG_SLOTS * 3) >>> 2;
 /** 2^18 segments at most (3 billion flows): beyond, the directory's bits would meet the slot bits. */
 const MAX_DEPTH = SEG_SHIFT;
-/** Per-flow dense arrays (slot of a flow, VXLAN source port) grow in chunks: never copied. */
+/** The per-flow VXLAN source ports grow in chunks: never copied. */
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 const TWO32 = 4294967296;
@@ -81,11 +81,17 @@ export class FlowTable {
   private dir = new Int32Array(1);
   private dirMask = 0;
   private dirBits = 0;
-  /** per flow, in chunks: its slot (segment << SEG_BITS | slot) and its VXLAN source port */
-  private slotOf: Int32Array[] = [];
+  /** per flow, in chunks: its VXLAN source port */
   private sport: Uint16Array[] = [];
+  /**
+   * per flow: its slot (segment << SEG_BITS | slot), built when first asked for after an insert (the report, the
+   * merge): kept up to date through splits, it would cost a cache miss per moved flow (measured: 11% of first sight)
+   */
+  private order: Int32Array | undefined;
   /** counter overflow past 32 bits, by 2 * flow + (0 packets, 1 bytes) */
   private readonly carries = new Map<number, number>();
+  /** the segment a split last emptied, zeroed: the next split's first half (half the page faults of a new one) */
+  private spare: Int32Array | undefined;
   /** where the flow inserted last lies, for setPath */
   private newSeg: Int32Array = this.segs[0]!;
   private newAt = 0;
@@ -150,10 +156,8 @@ export class FlowTable {
 
   private insert(seg: Int32Array, at: number, h: number, src: number, dst: number, ports: number, meta: number, packets: number, bytes: number): number {
     const f = this.size++;
-    if ((f & (CHUNK - 1)) === 0) {
-      this.slotOf.push(new Int32Array(CHUNK));
-      this.sport.push(new Uint16Array(CHUNK));
-    }
+    if ((f & (CHUNK - 1)) === 0) this.sport.push(new Uint16Array(CHUNK));
+    this.order = undefined;
     seg[at + W_SRC] = src;
     seg[at + W_DST] = dst;
     seg[at + W_PORTS] = ports;
@@ -168,12 +172,14 @@ export class FlowTable {
       seg[at + W_BYTES] = bytes;
     }
     const id = this.dir[h & this.dirMask]!;
-    this.slotOf[f >>> CHUNK_BITS]![f & (CHUNK - 1)] = (id << SEG_BITS) | (at / SLOT_WORDS);
     this.last = f;
-    if (++this.fill[id]! > SEG_MAX_FILL) this.split(id);
-    const g = this.slotOf[f >>> CHUNK_BITS]![f & (CHUNK - 1)]!;
-    this.newSeg = this.segs[g >>> SEG_BITS]!;
-    this.newAt = (g & (SEG_SLOTS - 1)) * SLOT_WORDS;
+    this.newSeg = seg;
+    this.newAt = at;
+    if (++this.fill[id]! > SEG_MAX_FILL) {
+      this.split(id);
+      this.newSeg = this.segs[this.dir[h & this.dirMask]!]!;
+      this.newAt = probe(this.newSeg, h, src, dst, ports, meta);
+    }
     return NEW_FLOW;
   }
 
@@ -194,7 +200,7 @@ export class FlowTable {
     const old = this.segs[id]!;
     const bit = 1 << d;
     const other = this.segs.length;
-    const a = new Int32Array(SEG_WORDS);
+    const a = this.spare ?? new Int32Array(SEG_WORDS);
     const b = new Int32Array(SEG_WORDS);
     this.segs[id] = a;
     this.segs.push(b);
@@ -212,10 +218,10 @@ export class FlowTable {
       let j = (h >>> SEG_SHIFT) * SLOT_WORDS;
       while (seg[j + W_FLOW] !== 0) j = (j + SLOT_WORDS) & SEG_WORD_MASK;
       for (let w = 0; w < SLOT_WORDS; w++) seg[j + w] = old[at + w]!;
-      const f = flow - 1;
-      this.slotOf[f >>> CHUNK_BITS]![f & (CHUNK - 1)] = (to << SEG_BITS) | (j / SLOT_WORDS);
       this.fill[to]!++;
     }
+    old.fill(0);
+    this.spare = old;
     // The directory entries that pointed at the old segment and have the new bit set now point at the new one.
     for (let j = this.pattern[id]!; j < this.dir.length; j += bit) if ((j & bit) !== 0) this.dir[j] = other;
   }
@@ -230,9 +236,20 @@ export class FlowTable {
     this.dirMask = 2 * n - 1;
   }
 
-  /** The flow's slot: its segment and the word it starts at. */
+  /** The flow's slot: its segment and the slot in it. */
   private slot(f: number): number {
-    return this.slotOf[f >>> CHUNK_BITS]![f & (CHUNK - 1)]!;
+    return (this.order ??= this.buildOrder())[f]!;
+  }
+
+  private buildOrder(): Int32Array {
+    const order = new Int32Array(this.size);
+    this.segs.forEach((seg, id) => {
+      for (let at = 0; at < SEG_WORDS; at += SLOT_WORDS) {
+        const flow = seg[at + W_FLOW]!;
+        if (flow !== 0) order[flow - 1] = (id << SEG_BITS) | (at / SLOT_WORDS);
+      }
+    });
+    return order;
   }
   private word(f: number, w: number): number {
     const g = this.slot(f);
@@ -272,7 +289,7 @@ export class FlowTable {
 
   /** Memory the table holds: segments, directory and per-flow chunks (the path table is apart). */
   bytesHeld(): number {
-    return this.segs.length * SEG_WORDS * 4 + this.dir.byteLength + this.slotOf.length * CHUNK * 6 + this.carries.size * 32;
+    return (this.segs.length + (this.spare ? 1 : 0)) * SEG_WORDS * 4 + this.dir.byteLength + this.sport.length * CHUNK * 2 + this.carries.size * 32;
   }
 
   static sport(ports: number): number {
