@@ -7,7 +7,7 @@ import { PcapRun, RecordBatch } from '../capture/reader.js';
 import { converge } from '../fabric/converge.js';
 import { Engine } from './engine.js';
 import { columnBuffers, flowColumns, pathColumns } from './columns.js';
-import { ChunkView, WORKER_KIND, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
+import { ChunkView, WORKER_KIND, threadCpuMs, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
 function runWorker(data: WorkerData): void {
   const port = data.port;
@@ -52,7 +52,7 @@ function runWorker(data: WorkerData): void {
         const paths = pathColumns(engine.paths);
         const skipped = Float64Array.from(engine.skipped);
         // Transferred (the worker's last act, so detaching costs it nothing): a big table is not copied.
-        send({ type: 'result', flows, paths, packets: engine.packets, bytes: engine.bytes, skipped }, [...columnBuffers(flows, paths), skipped.buffer as ArrayBuffer]);
+        send({ type: 'result', flows, paths, packets: engine.packets, bytes: engine.bytes, skipped, cpuMs: threadCpuMs() }, [...columnBuffers(flows, paths), skipped.buffer as ArrayBuffer]);
       }
     } catch (e) {
       fail(e);

@@ -1,6 +1,7 @@
 // What the main thread (workers.ts) and a replay worker (replay-worker.ts) share: the messages between them and the
 // layout of a chunk of copied records.
 
+import { readFileSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import type { RecordBatch } from '../capture/reader.js';
 import type { Topology } from '../fabric/topology.js';
@@ -87,7 +88,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; unit: number; lo: number; hi: number; count: number; busyNs: number }
-  | { type: 'result'; flows: FlowColumns; paths: PathColumns; packets: number; bytes: number; skipped: Float64Array }
+  | { type: 'result'; flows: FlowColumns; paths: PathColumns; packets: number; bytes: number; skipped: Float64Array; cpuMs: number | undefined }
   | { type: 'error'; message: string; stack?: string };
 
 /** What a replay worker is started with: its end of the message channel (the topology comes as a message). */
@@ -96,3 +97,16 @@ export interface WorkerData {
   port: MessagePort;
 }
 
+/**
+ * CPU time this thread has used, in ms (Linux: /proc/thread-self/stat, 10 ms ticks), for ECMP_EMU_DEBUG_WORKERS:
+ * on a machine whose cores are busy with other work, wall time says little about how the work was split.
+ */
+export function threadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
