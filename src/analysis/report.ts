@@ -23,6 +23,56 @@ export function buildReport(engine: Engine): Report {
   return reportFromFlows(engine.fabric, engine.flows, engine.paths, engine.packets, engine.bytes, engine.skippedByReason());
 }
 
+/** What the report needs of the flows, summed per path (flows share paths), and the flows per expectation context. */
+interface Tally {
+  forwarded: number;
+  /** per path id: forwarded flows, their packets and bytes */
+  flows: Float64Array;
+  packets: Float64Array;
+  bytes: Float64Array;
+  /** forwarded flows by destination, then by context: entry (leaf, VRF) and the VTEP it arrived at */
+  contexts: Map<number, Map<number, number>>;
+}
+
+/** Where a flow on `path` arrived as VXLAN (its VTEP is its first stage's leaf), else -1. */
+function arrivedOf(fabric: Fabric, paths: PathColumns, path: number): number {
+  const vt = paths.vtep[path]!;
+  return vt >= 0 && paths.stageCount[path]! > 0 && fabric.routes[paths.stageRoute[path * MAX_STAGES]!]!.leaf === vt ? vt : -1;
+}
+
+/** One walk of the flow table in its own order: every sum here is of integers, so the order does not matter. */
+function tally(fabric: Fabric, flows: FlowTable, paths: PathColumns): Tally {
+  const n = paths.reason.length;
+  const t: Tally = { forwarded: 0, flows: new Float64Array(n), packets: new Float64Array(n), bytes: new Float64Array(n), contexts: new Map() };
+  const arrived = Int32Array.from({ length: n }, (_, path) => arrivedOf(fabric, paths, path));
+  flows.scan((_f, _src, dst, _ports, meta, path, packets, bytes) => {
+    if (paths.reason[path] !== 0) return;
+    t.forwarded++;
+    t.flows[path]!++;
+    t.packets[path]! += packets;
+    t.bytes[path]! += bytes;
+    // entry leaf and VRF (meta's upper 24 bits), then the VTEP it arrived at + 1: exact in a double
+    const context = (meta >>> 8) * 8192 + arrived[path]! + 1;
+    let byContext = t.contexts.get(dst);
+    if (byContext === undefined) t.contexts.set(dst, (byContext = new Map()));
+    byContext.set(context, (byContext.get(context) ?? 0) + 1);
+  });
+  return t;
+}
+
+/** Every (destination, context) with its flow count, destinations and contexts ascending: a fixed order to sum in. */
+function contextsInOrder(t: Tally): Array<{ dst: number; leaf: number; vrf: number; arrived: number; count: number }> {
+  const out: Array<{ dst: number; leaf: number; vrf: number; arrived: number; count: number }> = [];
+  for (const dst of [...t.contexts.keys()].sort((a, b) => a - b)) {
+    const byContext = t.contexts.get(dst)!;
+    for (const context of [...byContext.keys()].sort((a, b) => a - b)) {
+      const meta = Math.floor(context / 8192) * 256;
+      out.push({ dst, leaf: FlowTable.entryLeaf(meta), vrf: FlowTable.entryVrf(meta), arrived: (context % 8192) - 1, count: byContext.get(context)! });
+    }
+  }
+  return out;
+}
+
 export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathColumns, packets: number, bytes: number, skipped: Record<string, number>): Report {
   const leaves = fabric.topology.leaves;
   const vms = fabric.topology.vms;
@@ -38,20 +88,20 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
   // Per route: flows observed per member, and the leaf that most often handed flows to it.
   const observed = new Map<number, Float64Array>();
   const upstream = new Map<number, Map<number, number>>();
-  let forwarded = 0;
+  const t = tally(fabric, flows, paths);
+  const forwarded = t.forwarded;
 
-  for (let f = 0; f < flows.size; f++) {
-    const path = flows.pathOf(f);
-    if (paths.reason[path] !== 0) continue;
-    forwarded++;
-    const p = flows.packetsOf(f);
-    const b = flows.bytesOf(f);
+  for (let path = 0; path < paths.count; path++) {
+    const n = t.flows[path]!;
+    if (n === 0) continue;
+    const p = t.packets[path]!;
+    const b = t.bytes[path]!;
     const vt = paths.vtep[path]!;
     const vm = paths.vm[path]!;
     const ot = paths.other[path]!;
-    if (vt >= 0) (vtepFlows[vt]!++, (vtepPackets[vt]! += p), (vtepBytes[vt]! += b));
-    if (vm >= 0) (vmFlows[vm]!++, (vmPackets[vm]! += p), (vmBytes[vm]! += b));
-    if (ot >= 0) (otherFlows[ot]!++, (otherPackets[ot]! += p), (otherBytes[ot]! += b));
+    if (vt >= 0) ((vtepFlows[vt]! += n), (vtepPackets[vt]! += p), (vtepBytes[vt]! += b));
+    if (vm >= 0) ((vmFlows[vm]! += n), (vmPackets[vm]! += p), (vmBytes[vm]! += b));
+    if (ot >= 0) ((otherFlows[ot]! += n), (otherPackets[ot]! += p), (otherBytes[ot]! += b));
     const stages = paths.stageCount[path]!;
     const base = path * MAX_STAGES;
     for (let s = 0; s < stages; s++) {
@@ -59,20 +109,21 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
       const member = paths.stageMember[base + s]!;
       let counts = observed.get(route);
       if (!counts) observed.set(route, (counts = new Float64Array(fabric.routes[route]!.nextHops.length)));
-      counts[member]!++;
+      counts[member]! += n;
       if (s > 0) {
         const up = fabric.routes[paths.stageRoute[base + s - 1]!]!.leaf;
         const m = upstream.get(route) ?? new Map<number, number>();
-        m.set(up, (m.get(up) ?? 0) + 1);
+        m.set(up, (m.get(up) ?? 0) + n);
         upstream.set(route, m);
       }
       if (ot >= 0 && s === stages - 1) otherNode[ot] = fabric.routes[route]!.leaf;
     }
-    const meta = flows.metaOf(f);
-    const e = expectationOf(fabric, FlowTable.entryLeaf(meta), FlowTable.entryVrf(meta), flows.dstOf(f), vt >= 0 && stages > 0 && fabric.routes[paths.stageRoute[base]!]!.leaf === vt ? vt : -1, memo);
-    addInto(expected.vtep, e.vtep);
-    addInto(expected.vm, e.vm);
-    addInto(expected.other, e.other);
+  }
+  for (const c of contextsInOrder(t)) {
+    const e = expectationOf(fabric, c.leaf, c.vrf, c.dst, c.arrived, memo);
+    addInto(expected.vtep, e.vtep, c.count);
+    addInto(expected.vm, e.vm, c.count);
+    addInto(expected.other, e.other, c.count);
   }
   const share = (n: number): number => (forwarded > 0 ? n / forwarded : 0);
   const exp = (n: number): number => (forwarded > 0 ? n / forwarded : 0);
@@ -111,7 +162,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
     if (ups && ups.size > 0) {
       const baseline = baselineCounts(fabric, flows, paths, route);
       if (polarizationVerdict(counts, baseline, shares).polarized) {
-        const up = [...ups.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+        const up = [...ups.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
         warnings.push({ kind: 'polarization', node: row.node, message: polarizationMessage(fabric, route, up, row) });
       }
     }
@@ -119,7 +170,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
       warnings.push({ kind: 'imbalance', node: row.node, message: `${row.node} spreads ${row.prefix} (vrf ${row.vrf}) unlike its weights: chi-square p ${row.chiSquareP === 0 ? '< 1e-300' : `= ${row.chiSquareP.toExponential(1)}`}, max/mean ${row.maxOverMean.toFixed(2)} over ${row.flows} flows` });
     }
   }
-  warnings.push(...unequalShareWarnings(fabric, flows, paths, memo));
+  warnings.push(...unequalShareWarnings(fabric, contextsInOrder(t), memo));
 
   return {
     packets,
@@ -134,8 +185,8 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
   };
 }
 
-function addInto(into: Float64Array, from: Float64Array): void {
-  for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
+function addInto(into: Float64Array, from: Float64Array, times: number): void {
+  for (let i = 0; i < into.length; i++) into[i]! += from[i]! * times;
 }
 
 /**
@@ -178,16 +229,10 @@ function baselineCounts(fabric: Fabric, flows: FlowTable, paths: PathColumns, ro
   const counts = new Array<number>(route.nextHops.length).fill(0);
   const hasher = fabric.hashers[route.leaf]!;
   const table = tableOf(fabric, route.leaf, route.vrf);
-  for (let f = 0; f < flows.size; f++) {
-    if (paths.reason[flows.pathOf(f)] !== 0) continue;
-    const meta = flows.metaOf(f);
-    if (FlowTable.entryVrf(meta) !== route.vrf) continue;
-    const dst = flows.dstOf(f);
-    if (table.lookup(dst) !== route.id) continue;
-    const ports = flows.portsOf(f);
-    const h = hasher(flows.srcOf(f), dst, FlowTable.proto(meta), FlowTable.sport(ports), FlowTable.dport(ports));
-    counts[route.group.select(h)]!++;
-  }
+  flows.scan((_f, src, dst, ports, meta, path) => {
+    if (paths.reason[path] !== 0 || FlowTable.entryVrf(meta) !== route.vrf || table.lookup(dst) !== route.id) return;
+    counts[route.group.select(hasher(src, dst, FlowTable.proto(meta), FlowTable.sport(ports), FlowTable.dport(ports)))]!++;
+  });
   return counts;
 }
 
@@ -212,18 +257,17 @@ function polarizationMessage(fabric: Fabric, route: FabricRoute, upstream: numbe
 }
 
 /** SPEC §5 `unequal-share`: VMs serving one prefix expect shares more than 1.5x apart. */
-function unequalShareWarnings(fabric: Fabric, flows: FlowTable, paths: PathColumns, memo: Map<string, Expectation>): Warning[] {
+/** `contexts`: the forwarded flows' destinations and where they entered (contextsInOrder). Warnings by route id. */
+function unequalShareWarnings(fabric: Fabric, contexts: ReturnType<typeof contextsInOrder>, memo: Map<string, Expectation>): Warning[] {
   const out: Warning[] = [];
-  const seen = new Set<number>();
   const ingressTable = tableOf(fabric, fabric.ingressLeaf, fabric.ingressVrf);
-  for (let f = 0; f < flows.size; f++) {
-    if (paths.reason[flows.pathOf(f)] !== 0) continue;
-    const meta = flows.metaOf(f);
-    if (FlowTable.entryLeaf(meta) !== fabric.ingressLeaf || FlowTable.entryVrf(meta) !== fabric.ingressVrf) continue;
-    const dst = flows.dstOf(f);
-    const id = ingressTable.lookup(dst);
-    if (id < 0 || seen.has(id)) continue;
-    seen.add(id);
+  const routes = new Map<number, number>();
+  for (const c of contexts) {
+    if (c.leaf !== fabric.ingressLeaf || c.vrf !== fabric.ingressVrf) continue;
+    const id = ingressTable.lookup(c.dst);
+    if (id >= 0 && !routes.has(id)) routes.set(id, c.dst);
+  }
+  for (const [id, dst] of [...routes].sort((a, b) => a[0] - b[0])) {
     const e = expectationOf(fabric, fabric.ingressLeaf, fabric.ingressVrf, dst, -1, memo);
     const serving = [...e.vm].map((p, i) => ({ p, name: fabric.vmNames[i]! })).filter((x) => x.p > 0);
     if (!sharesUnequal(serving.map((x) => x.p))) continue;

@@ -4,7 +4,10 @@
 import { FlowTable, MAX_STAGES, NEW_FLOW } from './flowtable.js';
 import type { PathColumns, PathTable } from './paths.js';
 
-/** Every per-flow column, in first-seen order; a flow's decision is its path (PATH_COLUMNS). */
+/**
+ * Every per-flow column, in first-seen order. A flow's decision is its path (PATH_COLUMNS); `reason` is its path's,
+ * here too because what a report asks of every flow (forwarded or not, to where, how much) is then one row.
+ */
 export const FLOW_COLUMNS = {
   src: Uint32Array,
   dst: Uint32Array,
@@ -13,6 +16,7 @@ export const FLOW_COLUMNS = {
   packets: Float64Array,
   bytes: Float64Array,
   path: Int32Array,
+  reason: Uint8Array,
   outerSport: Uint16Array,
 } as const;
 /** Every per-path column and its width (values per path). */
@@ -30,7 +34,7 @@ export type FlowColumnName = keyof typeof FLOW_COLUMNS;
 export type PathColumnName = keyof typeof PATH_COLUMNS;
 export type FlowColumns = { size: number } & { [K in FlowColumnName]: InstanceType<(typeof FLOW_COLUMNS)[K]> };
 
-const FLOW_READERS: { [K in FlowColumnName]: (t: FlowTable, f: number) => number } = {
+const FLOW_READERS: { [K in FlowColumnName]: (t: FlowTable, f: number, paths: PathColumns) => number } = {
   src: (t, f) => t.srcOf(f),
   dst: (t, f) => t.dstOf(f),
   ports: (t, f) => t.portsOf(f),
@@ -38,16 +42,17 @@ const FLOW_READERS: { [K in FlowColumnName]: (t: FlowTable, f: number) => number
   packets: (t, f) => t.packetsOf(f),
   bytes: (t, f) => t.bytesOf(f),
   path: (t, f) => t.pathOf(f),
+  reason: (t, f, paths) => paths.reason[t.pathOf(f)]!,
   outerSport: (t, f) => t.outerSportOf(f),
 };
 
-/** The table's flows as dense columns (a worker's result; tests). */
-export function flowColumns(t: FlowTable): FlowColumns {
+/** The table's flows as dense columns (a worker's result; tests), their decisions in `paths`. */
+export function flowColumns(t: FlowTable, paths: PathColumns): FlowColumns {
   const out = { size: t.size } as FlowColumns;
   for (const name of Object.keys(FLOW_COLUMNS) as FlowColumnName[]) {
     const col = new FLOW_COLUMNS[name](t.size);
     const read = FLOW_READERS[name];
-    for (let f = 0; f < t.size; f++) col[f] = read(t, f);
+    for (let f = 0; f < t.size; f++) col[f] = read(t, f, paths);
     (out as unknown as Record<string, unknown>)[name] = col;
   }
   return out;

@@ -236,6 +236,28 @@ export class FlowTable {
     this.dirMask = 2 * n - 1;
   }
 
+  /**
+   * Calls `visit` for every flow in table order (not first-seen order): a sequential walk of the slots, for sums
+   * that do not depend on order (the report's), at a fraction of the cost of a random access per flow.
+   */
+  scan(visit: (f: number, src: number, dst: number, ports: number, meta: number, path: number, packets: number, bytes: number) => void): void {
+    const carried = this.carries.size > 0;
+    for (const seg of this.segs) {
+      for (let at = 0; at < SEG_WORDS; at += SLOT_WORDS) {
+        const flow = seg[at + W_FLOW]!;
+        if (flow === 0) continue;
+        const f = flow - 1;
+        let packets = seg[at + W_PACKETS]! >>> 0;
+        let bytes = seg[at + W_BYTES]! >>> 0;
+        if (carried) {
+          packets += this.carries.get(2 * f) ?? 0;
+          bytes += this.carries.get(2 * f + 1) ?? 0;
+        }
+        visit(f, seg[at]! >>> 0, seg[at + W_DST]! >>> 0, seg[at + W_PORTS]! >>> 0, seg[at + W_META]! >>> 0, seg[at + W_PATH]!, packets, bytes);
+      }
+    }
+  }
+
   /** The flow's slot: its segment and the slot in it. */
   private slot(f: number): number {
     return (this.order ??= this.buildOrder())[f]!;

@@ -48,7 +48,7 @@ function runWorker(data: WorkerData): void {
         const busyNs = Number(process.hrtime.bigint() - t0);
         send({ type: 'done', unit: m.unit, lo, hi: engine.flows.size, count: m.count, busyNs });
       } else {
-        const flows = flowColumns(engine.flows);
+        const flows = flowColumns(engine.flows, engine.paths);
         const paths = pathColumns(engine.paths);
         const skipped = Float64Array.from(engine.skipped);
         // Transferred (the worker's last act, so detaching costs it nothing): a big table is not copied.

@@ -525,7 +525,7 @@ class ParallelReplay implements RecordSink {
   private merge(): Engine {
     if (this.usedSlots().length === 0) return this.engine;
     const out = new Engine(this.fabric);
-    const tables: Array<{ flows: FlowColumns; paths: PathColumns } | undefined> = [{ flows: flowColumns(this.engine.flows), paths: pathColumns(this.engine.paths) }];
+    const tables: Array<{ flows: FlowColumns; paths: PathColumns } | undefined> = [{ flows: flowColumns(this.engine.flows, this.engine.paths), paths: pathColumns(this.engine.paths) }];
     out.packets = this.engine.packets;
     out.bytes = this.engine.bytes;
     for (let r = 0; r < out.skipped.length; r++) out.skipped[r] = this.engine.skipped[r]!;

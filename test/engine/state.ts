@@ -14,7 +14,7 @@ export interface EngineState {
 }
 
 export function engineState(e: Engine): EngineState {
-  const flows = flowColumns(e.flows);
+  const flows = flowColumns(e.flows, e.paths);
   const columns: Record<string, number[]> = {};
   for (const name of Object.keys(FLOW_COLUMNS) as FlowColumnName[]) if (name !== 'path') columns[name] = Array.from(flows[name]);
   for (const name of Object.keys(PATH_COLUMNS) as PathColumnName[]) {
