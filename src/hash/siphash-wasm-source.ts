@@ -112,24 +112,6 @@ function suffix(f: FuncBuilder): void {
 
 const KEY_PARAMS = [['proto', I32], ['src', I32], ['dst', I32], ['sport', I32], ['dport', I32]] as const;
 
-/** `linux(seed, proto, src, dst, sport, dport) -> i32`: the shipped function. */
-export function linuxFromSeed(): FuncBuilder {
-  const f = new FuncBuilder([['seed', I32], ...KEY_PARAMS], [I32]);
-  declareLocals(f);
-  prefixFromSeed(f);
-  suffix(f);
-  return f;
-}
-
-/** `linuxTable(table, proto, src, dst, sport, dport) -> i32`: the prefix state from a table in memory. */
-export function linuxFromTable(): FuncBuilder {
-  const f = new FuncBuilder([['table', I32], ...KEY_PARAMS], [I32]);
-  declareLocals(f);
-  prefixFromTable(f);
-  suffix(f);
-  return f;
-}
-
 /** The state after words 0..2 passed as eight i32 halves, v0 lo, v0 hi, .., v3 hi (siphash.ts's layout). */
 function prefixFromArgs(f: FuncBuilder): void {
   for (let i = 0; i < 4; i++) {
@@ -139,14 +121,21 @@ function prefixFromArgs(f: FuncBuilder): void {
 
 const STATE_PARAMS = Array.from({ length: 8 }, (_, i) => [`s${i}`, I32] as const);
 
-/** `linuxArgs(s0..s7, src, dst, sport, dport) -> i32`: the prefix state passed in (the caller picks it by protocol). */
-export function linuxFromArgs(): FuncBuilder {
-  const f = new FuncBuilder([...STATE_PARAMS, ...KEY_PARAMS.slice(1)], [I32]);
+/** A flow-key hash function: the given parameters, the prefix state from `prefix`, then the common suffix. */
+function linuxFunction(params: ReadonlyArray<readonly [string, number]>, prefix: (f: FuncBuilder) => void): FuncBuilder {
+  const f = new FuncBuilder(params, [I32]);
   declareLocals(f);
-  prefixFromArgs(f);
+  prefix(f);
   suffix(f);
   return f;
 }
+
+/** `linux(seed, proto, src, dst, sport, dport) -> i32`: the shipped function. */
+export const linuxFromSeed = (): FuncBuilder => linuxFunction([['seed', I32], ...KEY_PARAMS], prefixFromSeed);
+/** `linuxTable(table, proto, src, dst, sport, dport) -> i32`: the prefix state from a table in memory. */
+export const linuxFromTable = (): FuncBuilder => linuxFunction([['table', I32], ...KEY_PARAMS], prefixFromTable);
+/** `linuxArgs(s0..s7, src, dst, sport, dport) -> i32`: the prefix state passed in (the caller picks it by protocol). */
+export const linuxFromArgs = (): FuncBuilder => linuxFunction([...STATE_PARAMS, ...KEY_PARAMS.slice(1)], prefixFromArgs);
 
 /**
  * `linuxBatch(seed, keys, out, n)`: hashes n keys laid out in memory as 5 int32s each (proto, src, dst, sport,
