@@ -21,7 +21,7 @@
 // state from the seed on every call, 18 rounds) that makeLinuxHasher returns, and the JS reference in 32-bit
 // halves (m0..m2 depend only on seed and protocol, so the state after them is precomputed for all 256
 // protocols: 12 rounds), which is the tests' oracle and the fallback where WebAssembly is missing (--jitless).
-// bench/siphash.ts measures both: the wasm one takes about 0.4x the JS one's time, on single calls and batches.
+// bench/siphash.ts measures both: the wasm one takes 0.35-0.5x the JS one's time (single calls and batches).
 
 import type { HashField } from './fields.js';
 import { SIP_STATE_WORDS, sipInit, sipRun } from './siphash.js';
