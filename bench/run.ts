@@ -25,6 +25,7 @@ import { runHashBench } from './hash.js';
 import { runLpmBench } from './lpm.js';
 import { runReaderBench } from './reader.js';
 import { runSelectBench } from './select.js';
+import { runSipHashBench } from './siphash.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)); // dist/bench/run.js -> the package root
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -586,6 +587,7 @@ export async function runBench(opts: { short?: boolean; log?: Log } = {}): Promi
     if (h.algorithm === 'baseline') continue;
     stages.push({ stage: `hash: ${h.algorithm}`, ns: h.nsPerHash, mpps: 1e3 / h.nsPerHash, spread: `±${h.rmePercent.toFixed(1)}%` });
   }
+  for (const s of await runSipHashBench(4096, sizes.hashTimeMs)) stages.push({ stage: `siphash (linux-l4): ${s.variant} / ${s.pattern}`, ns: s.bestNs, mpps: 1e3 / s.bestNs, spread: `mean ${s.nsPerHash.toFixed(1)}`, note: s.netNs === undefined ? 'best sample (bench/siphash.ts)' : `best sample, ${s.netNs.toFixed(1)} net of a trivial hasher` });
   log(`lpm: ${sizes.lpmPrefixes} random prefixes...`);
   const lpmRes = runLpmBench(sizes.lpmPrefixes, sizes.lpmRounds);
   for (const l of lpmRes.lookups) {

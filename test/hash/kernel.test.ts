@@ -10,6 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NextHopGroup } from '../../src/fib/group.js';
 import { HASH_FIELDS, makeHasher, type FlowHasher } from '../../src/hash/index.js';
+import { makeLinuxHasherJs } from '../../src/hash/linux.js';
+import { wasmLinuxHash } from '../../src/hash/siphash-wasm.js';
 import { haveTool, prng, u32 } from '../helpers.js';
 import { acquireNetnsLock, netnsUnavailable, removeStaleNamespaces, run } from './netns.js';
 
@@ -91,12 +93,15 @@ let agreed = 0;
 
 function compare(policy: 0 | 1, seed: number, weights: readonly number[], flows: readonly Flow[]): void {
   configure(policy, seed, weights);
+  // the shipped hasher (WebAssembly where there is WebAssembly) and the JS reference, each against the kernel
   const hasher = makeHasher({ algorithm: policy === 0 ? 'linux-l3' : 'linux-l4', seed, fields: HASH_FIELDS });
+  const reference = makeLinuxHasherJs(policy, seed, HASH_FIELDS);
   const group = new NextHopGroup(weights, 'hash-threshold');
   const kernel = kernelChoices(flows);
   const mismatches = flows.flatMap((f, i) => {
     const mine = ours(hasher, group, f);
-    return mine === kernel[i] ? [] : [{ ...f, src: dotted(f.src), dst: dotted(f.dst), kernel: kernel[i], ours: mine }];
+    const js = ours(reference, group, f);
+    return mine === kernel[i] && js === kernel[i] ? [] : [{ ...f, src: dotted(f.src), dst: dotted(f.dst), kernel: kernel[i], ours: mine, js }];
   });
   compared += flows.length;
   agreed += flows.length - mismatches.length;
@@ -137,7 +142,10 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('linux-l3/l4 again
   afterAll(() => {
     for (const ns of [R, S]) spawnSync('ip', ['netns', 'del', ns]);
     release?.();
-    if (compared > 0) console.log(`kernel comparisons: ${agreed} of ${compared} flows took the kernel's next-hop`);
+    if (compared > 0) {
+      const impl = wasmLinuxHash === undefined ? 'JS' : 'WebAssembly and JS';
+      console.log(`kernel comparisons: ${agreed} of ${compared} flows took the kernel's next-hop (${impl} SipHash)`);
+    }
   });
 
   const SEEDS = [1, 0x9e3779b9, 0xffffffff];
