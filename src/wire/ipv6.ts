@@ -115,6 +115,11 @@ export class Ipv6Walk {
    * without ports.
    */
   dissectorProto = 0;
+  /**
+   * Where that protocol's header starts (AH's own header; past the fragment header): where the dissector reads
+   * ports, at proto_ports_offset (0 for TCP, UDP, SCTP, DCCP, UDP-Lite and ESP's SPI; 4 for AH's SPI).
+   */
+  dissectorOffset = 0;
   /** Any fragment header was seen (first fragment or not): ports hash as 0, as Linux hashes every fragment. */
   fragment = false;
   /** The fragment header, if any, had offset 0. */
@@ -131,36 +136,43 @@ export function walkIpv6(buf: Uint8Array, off: number, end: number, out: Ipv6Wal
   let next = buf[off + IPV6_NEXT_HEADER]!;
   let at = off + IPV6_HEADER_LEN;
   let dissector = -1;
+  let dissectorAt = 0;
   out.reason = WALK_OK;
   out.fragment = false;
   out.firstFragment = false;
   out.headers = 0;
   out.upperPresent = false;
   for (;;) {
-    if (next === IPPROTO_AH && dissector < 0) dissector = IPPROTO_AH;
+    if (next === IPPROTO_AH && dissector < 0) {
+      dissector = IPPROTO_AH;
+      dissectorAt = at;
+    }
     if (next === IPPROTO_FRAGMENT) {
-      if (at + IPV6_FRAGMENT_HEADER_LEN > end) return endWalk(out, WALK_TRUNCATED, next, at, dissector);
+      if (at + IPV6_FRAGMENT_HEADER_LEN > end) return endWalk(out, WALK_TRUNCATED, next, at, dissector, dissectorAt);
       const offsetField = get16(buf, at + 2);
       out.fragment = true;
       out.firstFragment = (offsetField & FRAG_OFFSET_MASK) === 0;
       next = buf[at]!;
       at += IPV6_FRAGMENT_HEADER_LEN;
       // The kernel's dissector (flags 0, as the multipath hash calls it) stops after a fragment header, first or not.
-      if (dissector < 0) dissector = next;
-      if (++out.headers > IPV6_MAX_EXTENSION_HEADERS) return endWalk(out, WALK_MALFORMED, next, at, dissector);
+      if (dissector < 0) {
+        dissector = next;
+        dissectorAt = at;
+      }
+      if (++out.headers > IPV6_MAX_EXTENSION_HEADERS) return endWalk(out, WALK_MALFORMED, next, at, dissector, dissectorAt);
       // A later fragment carries the rest of the data, not the headers after this one.
-      if (!out.firstFragment) return endWalk(out, WALK_OK, next, at, dissector, false);
+      if (!out.firstFragment) return endWalk(out, WALK_OK, next, at, dissector, dissectorAt, false);
       continue;
     }
     const length = extensionLength(buf, at, end, next);
     if (length === 0) break; // not an extension header: the upper layer
-    if (length < 0) return endWalk(out, WALK_TRUNCATED, next, at, dissector);
+    if (length < 0) return endWalk(out, WALK_TRUNCATED, next, at, dissector, dissectorAt);
     next = buf[at]!;
     at += length;
-    if (++out.headers > IPV6_MAX_EXTENSION_HEADERS) return endWalk(out, WALK_MALFORMED, next, at, dissector);
+    if (++out.headers > IPV6_MAX_EXTENSION_HEADERS) return endWalk(out, WALK_MALFORMED, next, at, dissector, dissectorAt);
   }
   const present = next !== IPPROTO_NONE && next !== IPPROTO_ESP;
-  endWalk(out, WALK_OK, next, at, dissector, present);
+  endWalk(out, WALK_OK, next, at, dissector, dissectorAt, present);
 }
 
 /**
@@ -176,12 +188,13 @@ function extensionLength(buf: Uint8Array, at: number, end: number, type: number)
   return at + length > end ? -1 : length;
 }
 
-function endWalk(out: Ipv6Walk, reason: number, proto: number, at: number, dissector: number, present = false): void {
+function endWalk(out: Ipv6Walk, reason: number, proto: number, at: number, dissector: number, dissectorAt: number, present = false): void {
   out.reason = reason;
   out.upperProto = proto;
   out.upperOffset = at;
   out.upperPresent = present && reason === WALK_OK;
   out.dissectorProto = dissector >= 0 ? dissector : proto;
+  out.dissectorOffset = dissector >= 0 ? dissectorAt : at;
 }
 
 // ---- address text, not for the hot path ----
