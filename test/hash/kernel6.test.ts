@@ -9,7 +9,6 @@
 // labels and extension-header chains (hop-by-hop, routing, destination options, fragments, AH) sent from a second
 // namespace through the router, each seen leaving on one veth, against our walk + hash of the same bytes.
 
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NextHopGroup } from '../../src/fib/group.js';
 import { HASH_FIELDS } from '../../src/hash/index.js';
@@ -17,17 +16,15 @@ import { makeLinux6Hasher } from '../../src/hash/linux6.js';
 import { IPPROTO_AH, IPPROTO_TCP, IPPROTO_UDP } from '../../src/wire/ipv4.js';
 import { Ipv6Walk, formatIpv6, ipv6FlowLabel, ipv6NextHeader, walkIpv6, writeIpv6Header } from '../../src/wire/ipv6.js';
 import { haveTool, prng, u32 } from '../helpers.js';
-import { acquireNetnsLock, netnsUnavailable, removeStaleNamespaces, run } from './netns.js';
+import { RouterLab } from './lab.js';
+import { acquireNetnsLock, netnsUnavailable } from './netns.js';
 
 const unavailable = netnsUnavailable();
 if (unavailable !== undefined && !process.env.CI) {
   console.warn(`IPv6 kernel-differential hash tests skipped: ${unavailable} (they need root and ip netns)`);
 }
 
-const PREFIX = 'ecmph6';
-const R = `${PREFIX}-r-${process.pid}`;
-const S = `${PREFIX}-s-${process.pid}`;
-const MAX_NEXTHOPS = 5;
+const lab = new RouterLab('ecmph6');
 
 type Flow6 = { src: Uint32Array; dst: Uint32Array; proto: number; sport: number; dport: number };
 
@@ -46,21 +43,11 @@ function flows6(seed: number, n: number): Flow6[] {
 }
 
 function kernelChoices(list: readonly Flow6[]): number[] {
-  const script = list.map((f) => {
+  return lab.routeGet(6, list.map((f) => {
     const ports = f.proto === 58 ? '' : ` sport ${f.sport} dport ${f.dport}`;
-    return `route get ${formatIpv6(f.dst)} from ${formatIpv6(f.src)} iif in0 ipproto ${f.proto}${ports}\n`;
-  });
-  const lines = run('ip', ['-6', '-n', R, '-o', '-batch', '-'], script.join('')).split('\n').filter((l) => l.trim() !== '');
-  expect(lines).toHaveLength(list.length);
-  return lines.map((l) => {
-    const m = / dev nh(\d+) /.exec(l);
-    if (!m) throw new Error(`unexpected ip -6 route get output: ${l}`);
-    return Number(m[1]) - 1;
-  });
+    return `${formatIpv6(f.dst)} from ${formatIpv6(f.src)} iif in0 ipproto ${f.proto}${ports}`;
+  }));
 }
-
-const macOf = (ns: string, dev: string): string =>
-  (JSON.parse(run('ip', ['-j', '-n', ns, 'link', 'show', dev])) as { address: string }[])[0]!.address;
 
 let release: (() => void) | undefined;
 let compared = 0;
@@ -117,58 +104,15 @@ function ourChoice(frame: Uint8Array, policy: 0 | 1, hasher: ReturnType<typeof m
   return group.select(hasher(src, dst, p, sport, dport, 0));
 }
 
-/** Runs in S: sends each frame on c0 and reports the p<k> it came back on (matched by its last 4 bytes). */
-const SENDER = String.raw`
-import json, socket, sys, time
-frames = [bytes.fromhex(h) for h in json.load(sys.stdin)]
-rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
-rx.settimeout(0.2)
-tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-tx.bind(('c0', 0))
-out = []
-for f in frames:
-    tx.send(f)
-    seen, deadline = 'lost', time.time() + 2
-    while time.time() < deadline:
-        try:
-            data, addr = rx.recvfrom(65535)
-        except socket.timeout:
-            continue
-        if addr[2] != socket.PACKET_OUTGOING and addr[0].startswith('p') and data[-4:] == f[-4:]:
-            seen = addr[0]
-            break
-    out.append(seen)
-print(json.dumps(out))
-`;
-
 describe.skipIf(unavailable !== undefined && !process.env.CI)('linux-l3/l4 over IPv6 against the kernel', () => {
   beforeAll(async () => {
     if (unavailable !== undefined) throw new Error(`CI is set but network namespaces are unavailable: ${unavailable}`);
     release = await acquireNetnsLock();
-    removeStaleNamespaces(PREFIX);
-    for (const ns of [R, S]) {
-      run('ip', ['netns', 'add', ns]);
-      run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.default.disable_ipv6=0',
-        'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_ra=0']);
-      run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    run('ip', ['netns', 'exec', R, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
-    // each R device's peer sits in S: S sends the real packets on c0 and sees on which p<k> they come back
-    const veth = (name: string, peer: string, address: string): void => {
-      run('ip', ['-n', R, 'link', 'add', name, 'type', 'veth', 'peer', 'name', peer, 'netns', S]);
-      run('ip', ['-n', R, 'link', 'set', name, 'up']);
-      run('ip', ['-n', S, 'link', 'set', peer, 'up']);
-      run('ip', ['-n', R, '-6', 'addr', 'add', address, 'dev', name, 'nodad']);
-    };
-    veth('in0', 'c0', '2001:db8:9::1/64');
-    for (let k = 1; k <= MAX_NEXTHOPS; k++) {
-      veth(`nh${k}`, `p${k}`, `2001:db8:${k}::1/64`);
-      run('ip', ['-n', R, '-6', 'neigh', 'replace', `2001:db8:${k}::2`, 'lladdr', macOf(S, `p${k}`), 'dev', `nh${k}`, 'nud', 'permanent']);
-    }
+    lab.up();
   });
 
   afterAll(() => {
-    for (const ns of [R, S]) spawnSync('ip', ['netns', 'del', ns]);
+    lab.down();
     release?.();
     if (compared > 0) console.log(`IPv6 kernel comparisons: ${compared} flows took the kernel's next-hop`);
   });
@@ -180,9 +124,8 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('linux-l3/l4 over 
   it.each(CONFIGS.map((c, i) => [c.policy, c.seed, c.weights.join(':'), c, i] as const))(
     'policy %i, seed %i, weights %s: 300 flows',
     (_p, _s, _w, { policy, seed, weights }, i) => {
-      run('ip', ['netns', 'exec', R, 'sysctl', '-qw', `net.ipv6.fib_multipath_hash_policy=${policy}`, `net.ipv4.fib_multipath_hash_seed=${seed}`]);
-      const nexthops = weights.flatMap((w, k) => ['nexthop', 'via', `2001:db8:${k + 1}::2`, 'dev', `nh${k + 1}`, 'weight', String(w)]);
-      run('ip', ['-n', R, '-6', 'route', 'replace', '2001:db8:100::/64', ...nexthops]);
+      lab.sysctl(`net.ipv6.fib_multipath_hash_policy=${policy}`, `net.ipv4.fib_multipath_hash_seed=${seed}`);
+      lab.route(6, weights);
       const hasher = makeLinux6Hasher(policy, seed, HASH_FIELDS);
       const group = new NextHopGroup(weights, 'hash-threshold');
       const list = flows6(6000 + i, 300);
@@ -200,17 +143,11 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('linux-l3/l4 over 
   describe.skipIf(!haveTool('python3', ['-c', '']))('IPv6 with real packets: flow labels and extension headers', () => {
     it.each([[0, 0x5eed], [1, 0x5eed], [0, 0xdeadbeef], [1, 7]] as const)('policy %i, seed %i: 60 frames leave by our next-hop', (policy, seed) => {
       const weights = [1, 2, 1, 3, 1];
-      run('ip', ['netns', 'exec', R, 'sysctl', '-qw', `net.ipv6.fib_multipath_hash_policy=${policy}`, `net.ipv4.fib_multipath_hash_seed=${seed}`]);
-      const nexthops = weights.flatMap((w, k) => ['nexthop', 'via', `2001:db8:${k + 1}::2`, 'dev', `nh${k + 1}`, 'weight', String(w)]);
-      run('ip', ['-n', R, '-6', 'route', 'replace', '2001:db8:100::/64', ...nexthops]);
+      lab.sysctl(`net.ipv6.fib_multipath_hash_policy=${policy}`, `net.ipv4.fib_multipath_hash_seed=${seed}`);
+      lab.route(6, weights);
       const rand = prng(seed ^ (policy << 20));
-      const mac = macOf(R, 'in0');
-      const frames = Array.from({ length: 60 }, (_, i) => probeFrame(rand, 0x70000000 + i, mac));
-      const hex = frames.map((f) => Buffer.from(f).toString('hex'));
-      const seen = (JSON.parse(run('ip', ['netns', 'exec', S, 'python3', '-c', SENDER], JSON.stringify(hex))) as string[]).map((dev) => {
-        if (!/^p\d+$/.test(dev)) throw new Error(`frame not forwarded: ${dev}`);
-        return Number(dev.slice(1)) - 1;
-      });
+      const frames = Array.from({ length: 60 }, (_, i) => probeFrame(rand, 0x70000000 + i, lab.inMac));
+      const seen = lab.forward(frames);
       const hasher = makeLinux6Hasher(policy, seed, HASH_FIELDS);
       const group = new NextHopGroup(weights, 'hash-threshold');
       expect(seen).toEqual(frames.map((f) => ourChoice(f, policy, hasher, group)));
