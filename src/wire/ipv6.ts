@@ -3,7 +3,9 @@
 
 import { UsageError } from '../errors.js';
 import { get16, get32, put16, put32 } from './bytes.js';
-import { IPPROTO_AH, IPPROTO_ESP } from './ipv4.js';
+import { foldChecksum, onesSum } from './checksum.js';
+import { IPPROTO_AH, IPPROTO_ESP, IPPROTO_UDP } from './ipv4.js';
+import { UDP_HEADER_LEN } from './udp.js';
 
 /** Field offsets from the start of the IPv6 header. */
 export const IPV6_VER_TC_FL = 0;
@@ -90,6 +92,32 @@ export function writeIpv6Header(
     put32(buf, off + IPV6_DST + 4 * i, dst[i]!);
   }
   return off + IPV6_HEADER_LEN;
+}
+
+/** The ones'-complement sum of the IPv6 pseudo-header (RFC 8200 §8.1) for an upper-layer checksum. */
+export function pseudoHeaderSum6(src: ArrayLike<number>, dst: ArrayLike<number>, nextHeader: number, upperLength: number): number {
+  let sum = nextHeader + (upperLength >>> 16) + (upperLength & 0xffff);
+  for (let i = 0; i < 4; i++) sum += (src[i]! >>> 16) + (src[i]! & 0xffff) + (dst[i]! >>> 16) + (dst[i]! & 0xffff);
+  return sum;
+}
+
+/**
+ * Computes and stores the checksum of the UDP datagram at `off` (header and payload written; its length field gives
+ * the extent) under IPv6 addresses. IPv6 has no "no checksum" 0 by default (RFC 8200 §8.1): a computed 0 is sent as
+ * 0xffff.
+ */
+export function udp6FillChecksum(buf: Uint8Array, off: number, src: ArrayLike<number>, dst: ArrayLike<number>): void {
+  const length = get16(buf, off + 4);
+  put16(buf, off + 6, 0);
+  const c = foldChecksum(onesSum(buf, off, length, pseudoHeaderSum6(src, dst, IPPROTO_UDP, length)));
+  put16(buf, off + 6, c === 0 ? 0xffff : c);
+}
+
+/** True when the UDP checksum of the datagram at `off` is right under these IPv6 addresses. */
+export function udp6ChecksumValid(buf: Uint8Array, off: number, src: ArrayLike<number>, dst: ArrayLike<number>): boolean {
+  const length = get16(buf, off + 4);
+  if (length < UDP_HEADER_LEN || get16(buf, off + 6) === 0) return false;
+  return foldChecksum(onesSum(buf, off, length, pseudoHeaderSum6(src, dst, IPPROTO_UDP, length))) === 0;
 }
 
 // ---- the walk to the upper layer ----
