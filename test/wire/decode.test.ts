@@ -28,7 +28,7 @@ const UDP = '9c40 01bb 0008 0000';
 
 describe('decodeFrame on byte literals', () => {
   it('names its reasons', () => {
-    expect(REASON_NAMES).toEqual(['ok', 'truncated', 'not-ipv4', 'malformed', 'unsupported-linktype']);
+    expect(REASON_NAMES).toEqual(['ok', 'truncated', 'not-ipv4', 'malformed', 'unsupported-linktype', 'bad-erspan', 'bad-gre']);
     expect([REASON_OK, REASON_TRUNCATED, REASON_NOT_IPV4, REASON_MALFORMED, REASON_UNSUPPORTED_LINKTYPE]).toEqual([0, 1, 2, 3, 4]);
   });
 
