@@ -54,14 +54,19 @@ export function registerReplay(program: Command): void {
         throw e;
       }
       const progress = new ProgressLine(`replay ${file === '-' ? 'stdin' : file}`, process.stderr.isTTY === true && !opts.json);
-      const { report, engine, interrupted } = await replayParallel(file, fabric, {
+      const result = await replayParallel(file, fabric, {
         write: opts.write,
         signal: interruptSignal(),
         onProgress: (p) => progress.update(p),
         workers,
         pool,
       });
+      const { report, engine, interrupted } = result;
       progress.done();
+      const stopped = result.stopped;
+      // Nothing read at all: the file is refused, as libpcap refuses it. Otherwise the report covers what was read.
+      if (stopped && engine.packets === 0) throw stopped;
+      if (stopped) process.stderr.write(`ecmp-emu: warning: ${stopped.message}; the report covers the ${engine.packets} frames before it\n`);
       if (interrupted) process.stderr.write(`ecmp-emu: interrupted; the report covers the ${engine.packets} frames read\n`);
       emitReport(report, engine, opts, { title: `ecmp-emu replay of ${file}`, source: file });
     });

@@ -5,7 +5,8 @@ import { PcapWriter } from '../capture/writer.js';
 import type { Fabric } from '../fabric/converge.js';
 import type { Report } from '../stats/types.js';
 import { Engine } from './engine.js';
-import { buildReport } from './report.js';
+import { addCaptureFindings, buildReport } from './report.js';
+import type { CorruptCaptureError } from '../capture/reader.js';
 
 export interface ReplayProgress {
   bytesRead: number;
@@ -29,6 +30,8 @@ export interface ReplayResult {
   engine: Engine;
   report: Report;
   interrupted: boolean;
+  /** where reading stopped before the end of the capture (its framing went bad there), if it did */
+  stopped?: CorruptCaptureError;
 }
 
 /**
@@ -44,7 +47,7 @@ export async function replayCapture(path: string, fabric: Fabric, options: Repla
     writer = options.write !== undefined ? await PcapWriter.open(options.write, { linkType: 1 }) : undefined;
     const engine = new Engine(fabric, { writer });
     const interrupted = await runEngine(engine, reader, options, writer);
-    return { engine, report: buildReport(engine), interrupted };
+    return { engine, report: addCaptureFindings(buildReport(engine), reader), interrupted, stopped: reader.stopped };
   } finally {
     await reader.close();
     if (writer) await writer.close();

@@ -23,7 +23,7 @@ import { CaptureReader, PcapRun, RecordBatch } from '../capture/reader.js';
 import type { Fabric } from '../fabric/converge.js';
 import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
 import { Engine } from './engine.js';
-import { buildReport } from './report.js';
+import { addCaptureFindings, buildReport } from './report.js';
 import { replayCapture, type ReplayOptions, type ReplayResult } from './replay.js';
 import { ChunkView, SLICE, WORKER_KIND, chunkLayout, flowColumns, type FlowColumns, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
@@ -249,12 +249,12 @@ class ParallelReplay {
     }
     const engine = this.merge();
     this.options.onProgress?.({ bytesRead: this.reader.bytesRead, size: this.reader.size, packets: engine.packets, flows: engine.flows.size });
-    const report = buildReport(engine);
+    const report = addCaptureFindings(buildReport(engine), this.reader);
     if (this.debug) {
       process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: merged and reported\n`);
       process.once('exit', () => process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: exit\n`));
     }
-    return { engine, report, interrupted, unitsByEngine, packetsByEngine };
+    return { engine, report, interrupted, stopped: this.reader.stopped, unitsByEngine, packetsByEngine };
   }
 
   /** Resolves when every worker has said it is ready; rejects if one fails first. */
