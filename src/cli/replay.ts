@@ -12,6 +12,7 @@ interface ReplayCliOptions extends OutputOptions {
   topology?: string;
   write?: string;
   workers?: string;
+  unwrap?: boolean;
 }
 
 /** Ctrl-C stops the read loop; the report of what was read is still printed and --write stays a valid pcap. */
@@ -33,6 +34,7 @@ export function registerReplay(program: Command): void {
     .option('--write <out>', 'write each forwarded frame as it crosses the fabric to this pcap')
     .option('--html <out>', 'write a self-contained HTML report with charts')
     .option('--flows-csv <out>', 'write one CSV row per flow')
+    .option('--no-unwrap', 'take mirrored traffic (ERSPAN, Ethernet over GRE) as the mirror\'s own packets, not the frames they carry')
     .option('--workers <n>', 'threads forwarding frames, the main thread included (default: one per core; 1 for stdin, files under 1 GiB and --write)')
     .action(async (file: string, opts: ReplayCliOptions) => {
       checkOutputOptions(opts);
@@ -44,6 +46,8 @@ export function registerReplay(program: Command): void {
         process.stderr.write('ecmp-emu: --write replays on one thread (frames are written in order); --workers ignored\n');
         workers = 1;
       }
+      // Worker threads build their engines from the topology alone, with the default decoding.
+      if (opts.unwrap === false) workers = 1;
       // The worker threads start first: they boot while this thread loads the topology.
       const pool = workers > 1 ? startReplayWorkers(workers - 1) : undefined;
       let fabric;
@@ -60,6 +64,7 @@ export function registerReplay(program: Command): void {
         onProgress: (p) => progress.update(p),
         workers,
         pool,
+        unwrap: opts.unwrap,
       });
       const { report, engine, interrupted } = result;
       progress.done();

@@ -19,6 +19,8 @@ export interface EngineOptions {
   flows?: number;
   /** read the common frame shape straight from the bytes (default true); false sends every frame through decodeFrame */
   fastPath?: boolean;
+  /** decode a mirror (ERSPAN, Ethernet over GRE) as the frame it carries (default true); false: as its own packet */
+  unwrap?: boolean;
 }
 
 /**
@@ -43,6 +45,7 @@ export class Engine {
   private readonly metaTcp: number;
   private readonly metaUdp: number;
   private readonly fastPath: boolean;
+  private readonly unwrap: boolean;
   private view: DataView | undefined;
 
   constructor(
@@ -54,6 +57,7 @@ export class Engine {
     this.metaTcp = FlowTable.meta(6, fabric.ingressLeaf, fabric.ingressVrf);
     this.metaUdp = FlowTable.meta(17, fabric.ingressLeaf, fabric.ingressVrf);
     this.fastPath = options.fastPath ?? true;
+    this.unwrap = options.unwrap ?? true;
     this.encap = options.writer ? new VxlanEncapsulator(fabric, options.writer) : undefined;
   }
 
@@ -226,7 +230,7 @@ export class Engine {
   private classify(buf: Uint8Array, offset: number, capLen: number, linkType: number): number {
     const key = this.key;
     const fabric = this.fabric;
-    decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key);
+    decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key, this.unwrap);
     if (key.reason !== REASON_OK) return -key.reason - 1;
     let leaf = fabric.ingressLeaf;
     let vrf = fabric.ingressVrf;

@@ -24,6 +24,8 @@ export interface ReplayOptions {
   /** called every few batches */
   onProgress?: (p: ReplayProgress) => void;
   batchSize?: number;
+  /** decode mirrors as the frames they carry (default true; `replay --no-unwrap` sets false; one engine then) */
+  unwrap?: boolean;
 }
 
 export interface ReplayResult {
@@ -45,7 +47,7 @@ export async function replayCapture(path: string, fabric: Fabric, options: Repla
   let writer: PcapWriter | undefined;
   try {
     writer = options.write !== undefined ? await PcapWriter.open(options.write, { linkType: 1 }) : undefined;
-    const engine = new Engine(fabric, { writer });
+    const engine = new Engine(fabric, { writer, unwrap: options.unwrap });
     const interrupted = await runEngine(engine, reader, options, writer);
     return { engine, report: addCaptureFindings(buildReport(engine), reader), interrupted, stopped: reader.stopped };
   } finally {

@@ -218,7 +218,7 @@ class ParallelReplay {
     private readonly fabric: Fabric,
     private readonly options: ParallelReplayOptions,
   ) {
-    this.engine = new Engine(fabric);
+    this.engine = new Engine(fabric, { unwrap: options.unwrap });
     this.records = Math.max(1, options.chunkRecords ?? CHUNK_RECORDS);
     this.dataBytes = Math.max(1, options.chunkDataBytes ?? CHUNK_DATA_BYTES);
     this.runMode = reader.format === 'pcap' && (options.runs ?? true);

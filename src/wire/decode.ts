@@ -43,7 +43,7 @@ import {
   erspanSession,
   erspanVersion,
 } from './erspan.js';
-import { GRE_FLAG_S, GRE_MIN_HEADER_LEN, GRE_PROTO_ERSPAN, GRE_PROTO_ERSPAN3, GRE_PROTO_TEB, IPPROTO_GRE, greFlags, greHeaderLength, greProtocol } from './gre.js';
+import { GRE_BAD_VERSION, GRE_FLAG_S, GRE_MIN_HEADER_LEN, GRE_PROTO_ERSPAN, GRE_PROTO_ERSPAN3, GRE_PROTO_TEB, IPPROTO_GRE, greFlags, greHeaderEnd, greProtocol } from './gre.js';
 import {
   AF_INET,
   LINKTYPE_LOOP,
@@ -68,7 +68,7 @@ export const REASON_MALFORMED = 3;
 export const REASON_UNSUPPORTED_LINKTYPE = 4;
 /** An ERSPAN header that cannot be: a version other than its GRE protocol's, a type III frame type not Ethernet or IP. */
 export const REASON_BAD_ERSPAN = 5;
-/** GRE carrying ERSPAN or bridged Ethernet whose own header cannot be read: routing present, version not 0. */
+/** GRE carrying ERSPAN or bridged Ethernet whose own header cannot be read this way: a version other than 0. */
 export const REASON_BAD_GRE = 6;
 export const REASON_NAMES: readonly string[] = Object.freeze([
   'ok',
@@ -315,10 +315,8 @@ function mirroredIpv4(buf: Uint8Array, gre: number, end: number, out: FrameKey, 
   const protocol = greProtocol(buf, gre);
   if (protocol !== GRE_PROTO_TEB && protocol !== GRE_PROTO_ERSPAN && protocol !== GRE_PROTO_ERSPAN3) return NOT_A_MIRROR;
   const flags = greFlags(buf, gre);
-  const greLen = greHeaderLength(flags);
-  if (greLen < 0) return -REASON_BAD_GRE;
-  const p = gre + greLen;
-  if (end < p) return -REASON_TRUNCATED;
+  const p = greHeaderEnd(buf, gre, end);
+  if (p < 0) return p === GRE_BAD_VERSION ? -REASON_BAD_GRE : -REASON_TRUNCATED;
   let kind = MIRROR_TEB;
   let session = 0;
   let frame = p;

@@ -30,13 +30,32 @@ export function greProtocol(buf: Uint8Array, off: number): number {
   return get16(buf, off + GRE_PROTOCOL);
 }
 
+/** greHeaderEnd's answers when there is no payload offset. */
+export const GRE_TRUNCATED = -1;
+/** A version other than 0 (PPTP's enhanced GRE is 1): another header layout. */
+export const GRE_BAD_VERSION = -2;
+
 /**
- * The header's length from its flags: 4, plus 4 each for checksum, key and sequence number. -1 when it cannot be
- * read this way: a routing field (RFC 1701 source routes, variable length) or a version other than 0 (PPTP's is 1).
+ * Where the payload of the GRE header at `off` starts (the packet's bytes end at `end`): past the checksum and
+ * offset (present with C or R), key, sequence number and, with R (RFC 1701), the source route entries up to the
+ * one of length 0. Every step is bounded by `end`, so a crafted route cannot run on.
  */
-export function greHeaderLength(flags: number): number {
-  if ((flags & GRE_FLAG_R) !== 0 || (flags & GRE_VERSION_MASK) !== 0) return -1;
-  return GRE_MIN_HEADER_LEN + ((flags & GRE_FLAG_C) !== 0 ? 4 : 0) + ((flags & GRE_FLAG_K) !== 0 ? 4 : 0) + ((flags & GRE_FLAG_S) !== 0 ? 4 : 0);
+export function greHeaderEnd(buf: Uint8Array, off: number, end: number): number {
+  if (end - off < GRE_MIN_HEADER_LEN) return GRE_TRUNCATED;
+  const flags = get16(buf, off + GRE_FLAGS_VERSION);
+  if ((flags & GRE_VERSION_MASK) !== 0) return GRE_BAD_VERSION;
+  const routing = (flags & GRE_FLAG_R) !== 0;
+  let p = off + GRE_MIN_HEADER_LEN + ((flags & (GRE_FLAG_C | GRE_FLAG_R)) !== 0 ? 4 : 0) + ((flags & GRE_FLAG_K) !== 0 ? 4 : 0) + ((flags & GRE_FLAG_S) !== 0 ? 4 : 0);
+  if (p > end) return GRE_TRUNCATED;
+  // Source route entries: address family (2), offset (1), length (1), then length bytes; length 0 ends the list.
+  while (routing) {
+    if (end - p < 4) return GRE_TRUNCATED;
+    const len = buf[p + 3]!;
+    p += 4 + len;
+    if (p > end) return GRE_TRUNCATED;
+    if (len === 0) break;
+  }
+  return p;
 }
 
 export interface GreRepr {
