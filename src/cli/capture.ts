@@ -37,7 +37,7 @@ type StopReason = 'count' | 'duration' | 'signal' | 'ended';
  * The spread so far, redrawn in place on standard error about once a second: per VTEP and per VM, flows, share,
  * expected share and a bar. Only on a terminal; erased before the final report is printed.
  */
-class LiveView {
+export class LiveView {
   private lines = 0;
   private readonly started = Date.now();
 

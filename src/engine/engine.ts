@@ -189,17 +189,20 @@ export class Engine {
     return reason === 0 ? f : -reason - 1;
   }
 
-  /** Forwards one frame (live capture hands them over one at a time). */
-  processFrame(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number): void {
-    this.packets++;
-    this.bytes += origLen;
+  /**
+   * Forwards one frame (live capture hands them over one at a time). `weight`: how many packets it stands for (an
+   * sFlow sample's sampling rate); its packets and bytes are counted that many times.
+   */
+  processFrame(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number, weight = 1): void {
+    this.packets += weight;
+    this.bytes += origLen * weight;
     const f = this.classify(buf, offset, capLen, linkType);
     if (f < 0) {
-      this.skipped[-f - 1]!++;
+      this.skipped[-f - 1]! += weight;
       return;
     }
-    this.flows.packets[f]!++;
-    this.flows.bytes[f]! += origLen;
+    this.flows.packets[f]! += weight;
+    this.flows.bytes[f]! += origLen * weight;
     this.encap?.write(this.flows, f, buf, offset, capLen, origLen, linkType, this.key.l3Offset, tsSec, tsNsec);
   }
 

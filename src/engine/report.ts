@@ -54,6 +54,19 @@ export function addCaptureFindings(report: Report, capture: CaptureFindings): Re
   return report;
 }
 
+/** What an sFlow input adds (capture/sflow.ts's SflowFeeder has these). */
+export interface SampledFindings {
+  skipped(): Record<string, number>;
+  estimateNote(): string;
+}
+
+/** Adds an sFlow input's unusable datagrams and samples (by reason) and the warning that the figures are estimates. */
+export function addSampledFindings(report: Report, sampled: SampledFindings): Report {
+  for (const [reason, n] of Object.entries(sampled.skipped())) report.skipped[reason] = (report.skipped[reason] ?? 0) + n;
+  report.warnings.unshift({ kind: 'estimated', node: 'sflow', message: sampled.estimateNote() });
+  return report;
+}
+
 export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: number, bytes: number, skipped: Record<string, number>): Report {
   const leaves = fabric.topology.leaves;
   const vms = fabric.topology.vms;
