@@ -210,6 +210,44 @@ describe('classic pcap: corrupt records', () => {
   });
 });
 
+describe('what the reader counts', () => {
+  it('records per link type (the full 26-bit value of a classic pcap), per interface in pcapng, across sections', async () => {
+    const pcap = CaptureReader.fromBuffer(pcapFile(recs, { linkType: 147 | 0x04000000 }));
+    await readAll(pcap);
+    expect([...pcap.recordsByLinkType]).toEqual([[147, recs.length]]);
+    const wide = CaptureReader.fromBuffer(pcapFile(recs.slice(0, 2), { linkType: 0x10001 }));
+    expect((await readAll(wide)).map((g) => g.linkType)).toEqual([0xffff, 0xffff]); // no link type we decode
+    expect([...wide.recordsByLinkType]).toEqual([[0x10001, 2]]);
+    const frame = bytesOf(60, 1);
+    const ng = CaptureReader.fromBuffer(
+      Buffer.concat([shb(true), idb(true, 1), idb(true, 0), epb(true, 0, 1n, frame), epb(true, 1, 2n, frame), epb(true, 1, 3n, frame), shb(false), idb(false, 1), epb(false, 0, 4n, frame)]),
+    );
+    await readAll(ng);
+    expect(new Map(ng.recordsByLinkType)).toEqual(new Map([[1, 2], [0, 2]]));
+  });
+
+  it('pcapng packets it steps over, by reason: no interface, a length past the block, above the link type maximum', async () => {
+    const frame = bytesOf(60, 1);
+    const tooLong = epb(true, 0, 1n, frame);
+    tooLong.writeUInt32LE(300000, 20); // caplen above the block: corrupt
+    const r = CaptureReader.fromBuffer(Buffer.concat([shb(true), epb(true, 0, 1n, frame), idb(true, 1), epb(true, 2, 1n, frame), tooLong, epb(true, 0, 2n, frame)]));
+    expect(await readAll(r)).toHaveLength(1);
+    expect(r.skipped).toEqual({ 'no-interface': 2, 'corrupt-block': 1 });
+    expect(r.corrupt).toBe(3);
+    expect(r.stopped).toBeUndefined();
+  });
+
+  it('a pcapng first section of version 1.1 is refused as libpcap refuses it; 1.2 is read', async () => {
+    const v = (minor: number): Buffer => {
+      const d = Buffer.concat([shb(true), idb(true, 1), epb(true, 0, 1n, bytesOf(60, 1))]);
+      d.writeUInt16LE(minor, 14);
+      return d;
+    };
+    expect(await readAll(CaptureReader.fromBuffer(v(2)))).toHaveLength(1);
+    await expectEmuError(readAll(CaptureReader.fromBuffer(v(1), 'v11')), /unsupported pcapng savefile version 1\.1.*v11: byte 12/);
+  });
+});
+
 describe('bad input files', () => {
   it('missing file, directory, empty file, wrong magic, gzip, too short: EmuError naming the file', async () => {
     const missing = path.join(tmp, 'nope.pcap');

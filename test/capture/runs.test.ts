@@ -9,6 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EmuError } from '../../src/errors.js';
 import { CaptureReader, PcapRun, RecordBatch } from '../../src/capture/reader.js';
 import { bytesOf, pcapFile, shb, idb, epb, type PcapOpts } from './build.js';
+import { Engine } from '../../src/engine/engine.js';
+import { converge } from '../../src/fabric/converge.js';
+import { loadTopology } from '../../src/fabric/topology.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ecmp-runs-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -157,6 +160,38 @@ describe('record runs', () => {
     expect(endings.get('end')).toBeGreaterThan(10);
     expect(endings.get('corrupt capture: invalid packet capture length')).toBeGreaterThan(10);
     expect(endings.get('record of')).toBeGreaterThan(100);
+  });
+
+  it('the engine forwards the same from runs as from batches: records cut to the snapshot, swapped lengths', () => {
+    const trace = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '../../traces/scapy-ether.pcap'));
+    const frames = [];
+    for (let p = 24; p + 16 <= trace.length; ) {
+      const capLen = trace.readUInt32LE(p + 8);
+      frames.push({ data: trace.subarray(p + 16, p + 16 + capLen), sec: 1, frac: 0, origLen: trace.readUInt32LE(p + 12) });
+      p += 16 + capLen;
+    }
+    const fabric = converge(loadTopology());
+    const summary = (e: Engine): unknown => ({
+      packets: e.packets,
+      bytes: e.bytes,
+      skipped: e.skippedByReason(),
+      flows: Array.from({ length: e.flows.size }, (_, f) => [e.flows.src[f], e.flows.dst[f], e.flows.ports[f], e.flows.packets[f], e.flows.bytes[f]]),
+    });
+    // Snapshot lengths 38 (after the ports of a plain UDP frame) and 34 (inside them: truncated), and version 2.2.
+    for (const opts of [{ snaplen: 38 }, { snaplen: 34 }, { version: [2, 2] }, { version: [2, 3], snaplen: 40 }] as PcapOpts[]) {
+      const data = pcapFile(frames, opts);
+      const viaBatch = new Engine(fabric);
+      const r1 = CaptureReader.fromBuffer(data);
+      const batch = new RecordBatch(7);
+      while (r1.readSync(batch) > 0) viaBatch.processBatch(batch);
+      const viaRuns = new Engine(fabric);
+      const r2 = CaptureReader.fromBuffer(data);
+      const run = new PcapRun();
+      while (r2.readRunSync(run) > 0) viaRuns.processPcapRun(run);
+      expect(summary(viaRuns), JSON.stringify(opts)).toEqual(summary(viaBatch));
+      expect(viaRuns.packets).toBe(frames.length);
+      if (opts.snaplen === 34) expect(viaRuns.skippedByReason().truncated).toBeGreaterThan(5);
+    }
   });
 
   it('are for classic pcap only; pcapng says so', () => {
