@@ -677,7 +677,7 @@ export class CaptureReader {
     const end = this.end;
     const le = this.le;
     const hdr = this.recHeaderLen;
-    const maxCap = this.maxCap;
+    const limit = this.fastLimit;
     const snap = this.snapLimit;
     const lengths = this.lengths;
     const linkType = this.pcapLinkType;
@@ -704,11 +704,17 @@ export class CaptureReader {
         capLen = origLen;
         origLen = t;
       }
-      if (capLen > maxCap) {
-        // Errors come on a read that hands out no records, so the records before the bad one are delivered first.
-        if (n > 0) break;
-        this.start = p;
-        throw this.tooLong(capLen, p);
+      // Above the snapshot length (old Solaris bufmod files): libpcap keeps the first snapshot-length bytes; above
+      // the link type's maximum the file is damaged there and reading stops.
+      let keep = capLen;
+      if (capLen > limit) {
+        if (capLen > this.maxCap) {
+          // Errors come on a read that hands out no records, so the records before the bad one are delivered first.
+          if (n > 0) break;
+          this.start = p;
+          throw this.tooLong(capLen, p);
+        }
+        keep = snap;
       }
       if (end - p - hdr < capLen) {
         this.need = hdr + capLen;
@@ -718,6 +724,7 @@ export class CaptureReader {
         }
         break;
       }
+      if (keep < capLen) this.cutToSnapshot++;
       let sec = le ? u32le(b, p) : u32be(b, p);
       let frac = le ? u32le(b, p + 4) : u32be(b, p + 4);
       if (frac >= fracPerSec) {
@@ -726,13 +733,7 @@ export class CaptureReader {
         frac %= fracPerSec;
       }
       offset[n] = p + hdr;
-      // Above the snapshot length (old Solaris bufmod files): libpcap keeps the first snapshot-length bytes.
-      if (capLen > snap) {
-        capLenA[n] = snap;
-        this.cutToSnapshot++;
-      } else {
-        capLenA[n] = capLen;
-      }
+      capLenA[n] = keep;
       origLenA[n] = origLen;
       linkTypeA[n] = linkType;
       tsSecA[n] = sec;
