@@ -170,8 +170,9 @@ export async function replayParallel(file: string, fabric: Fabric, options: Para
     const r = await replayCapture(file, fabric, options);
     return { ...r, unitsByEngine: [1], packetsByEngine: [r.engine.packets] };
   }
-  // Workers converge fabric.topology afresh: a fabric converged with failures (failover) stays on one engine.
-  if (fabric.failedVms.size > 0 || fabric.failedLeaves.size > 0) {
+  // Workers converge fabric.topology afresh with the default decoding: a fabric converged with failures (failover)
+  // or a replay that does not unwrap mirrors stays on one engine.
+  if (fabric.failedVms.size > 0 || fabric.failedLeaves.size > 0 || options.unwrap === false) {
     options.pool?.terminate();
     options = { ...options, workers: 1, pool: undefined };
   }

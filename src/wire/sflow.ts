@@ -164,6 +164,8 @@ export interface SflowDatagramRepr {
   sequence: number;
   uptime: number;
   samples: SflowFlowSampleRepr[];
+  /** counter samples after the flow samples, each with no counter records (what the walker skips) */
+  counterSamples?: number;
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;
@@ -178,6 +180,8 @@ function sampleLength(s: SflowFlowSampleRepr): number {
 export function buildSflowDatagram(d: SflowDatagramRepr): Uint8Array {
   let len = SFLOW_DATAGRAM_MIN_LEN;
   for (const s of d.samples) len += SFLOW_SAMPLE_HEADER_LEN + sampleLength(s);
+  const counters = d.counterSamples ?? 0;
+  len += counters * (SFLOW_SAMPLE_HEADER_LEN + 12);
   const b = new Uint8Array(len);
   let p = 0;
   const w = (v: number): void => {
@@ -190,7 +194,7 @@ export function buildSflowDatagram(d: SflowDatagramRepr): Uint8Array {
   w(d.subAgent ?? 0);
   w(d.sequence);
   w(d.uptime);
-  w(d.samples.length);
+  w(d.samples.length + counters);
   for (const s of d.samples) {
     w(s.expanded ? SFLOW_FLOW_SAMPLE_EXPANDED : SFLOW_FLOW_SAMPLE);
     w(sampleLength(s));
@@ -213,6 +217,14 @@ export function buildSflowDatagram(d: SflowDatagramRepr): Uint8Array {
       b.set(h.header, p);
       p += pad4(h.header.length);
     }
+  }
+  for (let i = 0; i < counters; i++) {
+    // counters_sample: sequence, source id, no records
+    w(SFLOW_COUNTER_SAMPLE);
+    w(12);
+    w(i + 1);
+    w(3);
+    w(0);
   }
   return b;
 }

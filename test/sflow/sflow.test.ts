@@ -82,7 +82,7 @@ function specDatagrams(): Built {
   });
   const datagrams = [
     buildSflowDatagram({ agent: 0x0ac80001, sequence: 1, uptime: 1000, samples: [sample(1, 1, false, [1]), sample(2, 100, false, [1, 11]), sample(3, 2048, true, [1])] }),
-    buildSflowDatagram({ agent: 0x0ac80001, sequence: 2, uptime: 2000, samples: [sample(4, 512, true, [11, 1, 12]), sample(5, 10, false, [13, 1])] }),
+    buildSflowDatagram({ agent: 0x0ac80001, sequence: 2, uptime: 2000, samples: [sample(4, 512, true, [11, 1, 12]), sample(5, 10, false, [13, 1])], counterSamples: 2 }),
     buildSflowDatagram({ agent: 0x0ac80002, subAgent: 7, sequence: 1, uptime: 3000, samples: [sample(6, 64, false, [1, 1, 1, 1])] }),
   ];
   return { datagrams, headers };
@@ -138,7 +138,7 @@ describe.skipIf(!haveTshark)('sFlow v5 datagrams built from the specification, r
     const rows = tsharkFields(file, 6343, ['sflow_245.version', 'sflow_245.agent', 'sflow_245.numsamples', '_ws.malformed', '_ws.expert']);
     expect(rows.slice(0, 3).map((r) => r.slice(0, 3))).toEqual([
       ['5', '10.200.0.1', '3'],
-      ['5', '10.200.0.1', '2'],
+      ['5', '10.200.0.1', '4'],
       ['5', '10.200.0.2', '1'],
     ]);
     for (const r of rows.slice(0, 3)) expect(r.slice(3).join(''), 'malformed or expert info').toBe('');
@@ -238,6 +238,7 @@ describe('sFlow: malformed datagrams are counted by reason', () => {
     expect(frames.map((f) => f[2])).toContain(229);
     expect(feeder.estimatedPackets).toBe(frames.reduce((a, f) => a + f[3]!, 0));
     expect(feeder.skipped()).toEqual({ 'sflow-version': 1, 'sflow-header-protocol': 1 });
+    expect([feeder.counts.datagrams, feeder.counts.flowSamples, feeder.counts.counterSamples, feeder.counts.headers]).toEqual([3, 6, 2, 13]);
   });
 });
 
