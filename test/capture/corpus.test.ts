@@ -16,7 +16,7 @@ import { expectSameAsTshark } from '../wire/tshark.js';
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 /** Debian's python3 has scapy; a pyenv shim first on PATH may not. */
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const haveAll = haveTool('tcpdump') && haveTool('editcap', ['-h']) && haveTool('tshark') && haveTool(PYTHON, ['-c', 'import scapy.all']);
+const haveAll = haveTool('tcpdump') && haveTool('editcap', ['-h']) && haveTool('tshark') && haveTool('gcc') && haveTool(PYTHON, ['-c', 'import scapy.all']);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecmp-corpus-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +68,12 @@ function tcpdumpCount(file: string): { count: number; code: number; opened: bool
   return { count: m ? Number(m[1]) : 0, code: r.status ?? -1, opened: r.stderr.includes('reading from file'), stderr: r.stderr.trim() };
 }
 
+/** libpcap's own count (test/capture/pcap-count.c): -1 when pcap_open_offline refuses the file. */
+function libpcapCount(file: string): number {
+  const r = spawnSync(at('pcap-count'), [file], { encoding: 'utf8', timeout: 60_000 });
+  return r.status === 2 ? -1 : Number(r.stdout.split('\t')[0]);
+}
+
 function tsharkCount(file: string): number {
   const r = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', timeout: 60_000 });
   return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
@@ -81,12 +87,15 @@ interface Case {
   tshark?: string;
   /** a skip reason the report must count, with how many */
   skipped?: [string, number];
+  /** compare with libpcap itself, not tcpdump: tcpdump refuses the file for its own reasons; says which */
+  libpcap?: string;
 }
 
 const cases: Case[] = [];
 
 describe.skipIf(!haveAll)('libpcap parity: record counts against tcpdump --count', () => {
   beforeAll(() => {
+    execFileSync('gcc', ['-O1', '-o', at('pcap-count'), path.join(HERE, 'pcap-count.c'), '-lpcap'], { stdio: 'pipe' });
     execFileSync(PYTHON, [path.join(HERE, 'corpus.py'), dir], { stdio: 'pipe' });
     const base = ['ether.pcap', 'ether-be-ns.pcap', 'null.pcap', 'loop.pcap', 'ppp.pcap', 'raw.pcap', 'ipv4.pcap', 'sll.pcap', 'ether.pcapng'];
     cases.push(...base.map((file) => ({ file })));
@@ -121,6 +130,11 @@ describe.skipIf(!haveAll)('libpcap parity: record counts against tcpdump --count
     // FCS bits above the 26-bit link type; and a link type ecmp-emu does not decode (USER0, 147)
     cases.push({ file: header((d) => put32(d, le, 20, 1 | 0x04000000 | 0x40000000), 'fcs-bits.pcap') });
     cases.push({ file: header((d) => put32(d, le, 20, 147), 'user0.pcap'), skipped: ['unsupported-linktype', recs.length] });
+    cases.push({
+      file: header((d) => put32(d, le, 20, 0x10001), 'linktype-65537.pcap'),
+      skipped: ['unsupported-linktype', recs.length],
+      libpcap: "tcpdump's filter compiler knows no link type 65537; libpcap reads the file",
+    });
     // versions whose records give len before caplen (2.2, 543.0), or may (2.3: where caplen > len)
     const snap64 = read('snap64.pcap');
     cases.push({ file: write('v2.2.pcap', withVersion(ether, 2, 2, () => true)) });
@@ -174,13 +188,23 @@ describe.skipIf(!haveAll)('libpcap parity: record counts against tcpdump --count
     });
   }, 120_000);
 
-  it('every case: the same frame count as tcpdump (or tshark where said), the stop reason, or a one-line refusal', () => {
+  it('every case: the same frame count as tcpdump and libpcap (or tshark where said), the stop reason, or a one-line refusal', () => {
     expect(cases.length).toBeGreaterThan(35);
     const seen = { refused: 0, stopped: 0, cut: 0 };
     for (const c of cases) {
       const file = at(c.file);
       const td = tcpdumpCount(file);
+      const lib = libpcapCount(file);
       const r = emu(['replay', file, '--json']);
+      // tcpdump counts what libpcap hands out, except where it refuses a file libpcap reads (c.libpcap says why)
+      if (!c.libpcap) expect(lib, `${c.file}: libpcap and tcpdump`).toBe(td.opened ? td.count : -1);
+      if (c.libpcap) {
+        expect([td.code, td.count], `${c.file}: ${td.stderr}`).toEqual([1, 0]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout).packets, `${c.file}: ${c.libpcap}`).toBe(lib);
+        expect(JSON.parse(r.stdout).skipped[c.skipped![0]], c.file).toBe(c.skipped![1]);
+        continue;
+      }
       if (!td.opened && !c.tshark) {
         // libpcap refuses the file: so do we, in one line, exit 1
         expect(r.code, `${c.file}: tcpdump says ${td.stderr}`).toBe(1);
