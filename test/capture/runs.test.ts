@@ -12,6 +12,10 @@ import { bytesOf, pcapFile, shb, idb, epb, type PcapOpts } from './build.js';
 import { Engine } from '../../src/engine/engine.js';
 import { converge } from '../../src/fabric/converge.js';
 import { loadTopology } from '../../src/fabric/topology.js';
+import { replayCapture } from '../../src/engine/replay.js';
+import { replayParallel } from '../../src/engine/workers.js';
+import { renderJson } from '../../src/report/index.js';
+import { benchCaptureBuffer } from '../../bench/captures.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ecmp-runs-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -192,6 +196,39 @@ describe('record runs', () => {
       expect(viaRuns.packets).toBe(frames.length);
       if (opts.snaplen === 34) expect(viaRuns.skippedByReason().truncated).toBeGreaterThan(5);
     }
+  });
+
+  it('with worker threads too: rewritten runs stay on the main thread, in their place in the stream', async () => {
+    // The bench's mixed capture, snapshot length its longest record, with one in 50 of its commonest records padded
+    // past that by 20 bytes: cut back to it, as libpcap does, it is the record it was plus bytes past its IPv4 total
+    // length, so the report must be the original capture's.
+    const src = Buffer.from(benchCaptureBuffer({ packets: 30_000, flows: 2000, mixEvery: 7, seed: 14 }));
+    const sizes = new Map<number, number>();
+    for (let p = 24; p + 16 <= src.length; p += 16 + src.readUInt32LE(p + 8)) sizes.set(src.readUInt32LE(p + 8), (sizes.get(src.readUInt32LE(p + 8)) ?? 0) + 1);
+    const max = Math.max(...sizes.keys());
+    const common = [...sizes].sort((a, b) => b[1] - a[1])[0]![0];
+    const parts: Buffer[] = [Buffer.from(src.subarray(0, 24))];
+    parts[0]!.writeUInt32LE(max, 16);
+    let padded = 0;
+    for (let p = 24, i = 0; p + 16 <= src.length; i++) {
+      const capLen = src.readUInt32LE(p + 8);
+      const rec = Buffer.from(src.subarray(p, p + 16 + capLen));
+      if (capLen === common && i % 50 === 0) {
+        rec.writeUInt32LE(max + 20, 8);
+        parts.push(rec, Buffer.alloc(max + 20 - capLen, 0xee));
+        padded++;
+      } else parts.push(rec);
+      p += 16 + capLen;
+    }
+    expect(padded).toBeGreaterThan(30);
+    const original = tmpFile(src);
+    const cut = tmpFile(Buffer.concat(parts));
+    const fabric = converge(loadTopology());
+    const want = renderJson((await replayCapture(original, fabric)).report);
+    expect(renderJson((await replayCapture(cut, fabric)).report)).toBe(want);
+    const r = await replayParallel(cut, fabric, { workers: 2, readBufferBytes: 32 << 10, awaitWorkers: true });
+    expect(r.unitsByEngine[1], 'the worker took runs').toBeGreaterThan(0);
+    expect(renderJson(r.report)).toBe(want);
   });
 
   it('are for classic pcap only; pcapng says so', () => {
