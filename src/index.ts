@@ -28,3 +28,8 @@ export * from './stats/fairness.js';
 export type * from './stats/types.js';
 export type * from './stats/trials.js';
 export { renderCsv, renderHtml, renderJson, renderText } from './report/index.js';
+// Captures from the field (issue 14): where reading stopped and why, sFlow datagrams as weighted frames.
+export { CAPTURE_SKIP_REASONS, CorruptCaptureError } from './capture/reader.js';
+export { SflowFeeder, feedSflowCapture } from './capture/sflow.js';
+export { buildSflowDatagram, SflowCounts, SFLOW_PORT, walkSflowDatagram } from './wire/sflow.js';
+export { addCaptureFindings, addSampledFindings } from './engine/report.js';

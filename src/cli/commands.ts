@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerCapture } from './capture.js';
+import { registerCollect } from './collect.js';
 import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
 import { registerFailover } from './failover.js';
@@ -15,6 +16,7 @@ import { registerShow } from './show.js';
 export function registerCommands(program: Command): void {
   registerBench(program);
   registerCapture(program);
+  registerCollect(program);
   registerDemo(program);
   registerFailover(program);
   registerFuzz(program);

@@ -19,6 +19,8 @@ export interface EngineOptions {
   flows?: number;
   /** read the common frame shape straight from the bytes (default true); false sends every frame through decodeFrame */
   fastPath?: boolean;
+  /** decode a mirror (ERSPAN, Ethernet over GRE) as the frame it carries (default true); false: as its own packet */
+  unwrap?: boolean;
 }
 
 /**
@@ -43,6 +45,7 @@ export class Engine {
   private readonly metaTcp: number;
   private readonly metaUdp: number;
   private readonly fastPath: boolean;
+  private readonly unwrap: boolean;
   private view: DataView | undefined;
 
   constructor(
@@ -54,6 +57,7 @@ export class Engine {
     this.metaTcp = FlowTable.meta(6, fabric.ingressLeaf, fabric.ingressVrf);
     this.metaUdp = FlowTable.meta(17, fabric.ingressLeaf, fabric.ingressVrf);
     this.fastPath = options.fastPath ?? true;
+    this.unwrap = options.unwrap ?? true;
     this.encap = options.writer ? new VxlanEncapsulator(fabric, options.writer) : undefined;
   }
 
@@ -185,17 +189,20 @@ export class Engine {
     return reason === 0 ? f : -reason - 1;
   }
 
-  /** Forwards one frame (live capture hands them over one at a time). */
-  processFrame(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number): void {
-    this.packets++;
-    this.bytes += origLen;
+  /**
+   * Forwards one frame (live capture hands them over one at a time). `weight`: how many packets it stands for (an
+   * sFlow sample's sampling rate); its packets and bytes are counted that many times.
+   */
+  processFrame(buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number, weight = 1): void {
+    this.packets += weight;
+    this.bytes += origLen * weight;
     const f = this.classify(buf, offset, capLen, linkType);
     if (f < 0) {
-      this.skipped[-f - 1]!++;
+      this.skipped[-f - 1]! += weight;
       return;
     }
-    this.flows.packets[f]!++;
-    this.flows.bytes[f]! += origLen;
+    this.flows.packets[f]! += weight;
+    this.flows.bytes[f]! += origLen * weight;
     this.encap?.write(this.flows, f, buf, offset, capLen, origLen, linkType, this.key.l3Offset, tsSec, tsNsec);
   }
 
@@ -226,7 +233,7 @@ export class Engine {
   private classify(buf: Uint8Array, offset: number, capLen: number, linkType: number): number {
     const key = this.key;
     const fabric = this.fabric;
-    decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key);
+    decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key, this.unwrap);
     if (key.reason !== REASON_OK) return -key.reason - 1;
     let leaf = fabric.ingressLeaf;
     let vrf = fabric.ingressVrf;

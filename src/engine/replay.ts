@@ -5,7 +5,8 @@ import { PcapWriter } from '../capture/writer.js';
 import type { Fabric } from '../fabric/converge.js';
 import type { Report } from '../stats/types.js';
 import { Engine } from './engine.js';
-import { buildReport } from './report.js';
+import { addCaptureFindings, buildReport } from './report.js';
+import type { CorruptCaptureError } from '../capture/reader.js';
 
 export interface ReplayProgress {
   bytesRead: number;
@@ -23,12 +24,16 @@ export interface ReplayOptions {
   /** called every few batches */
   onProgress?: (p: ReplayProgress) => void;
   batchSize?: number;
+  /** decode mirrors as the frames they carry (default true; `replay --no-unwrap` sets false; one engine then) */
+  unwrap?: boolean;
 }
 
 export interface ReplayResult {
   engine: Engine;
   report: Report;
   interrupted: boolean;
+  /** where reading stopped before the end of the capture (its framing went bad there), if it did */
+  stopped?: CorruptCaptureError;
 }
 
 /**
@@ -42,9 +47,9 @@ export async function replayCapture(path: string, fabric: Fabric, options: Repla
   let writer: PcapWriter | undefined;
   try {
     writer = options.write !== undefined ? await PcapWriter.open(options.write, { linkType: 1 }) : undefined;
-    const engine = new Engine(fabric, { writer });
+    const engine = new Engine(fabric, { writer, unwrap: options.unwrap });
     const interrupted = await runEngine(engine, reader, options, writer);
-    return { engine, report: buildReport(engine), interrupted };
+    return { engine, report: addCaptureFindings(buildReport(engine), reader), interrupted, stopped: reader.stopped };
   } finally {
     await reader.close();
     if (writer) await writer.close();

@@ -23,7 +23,7 @@ import { CaptureReader, PcapRun, RecordBatch } from '../capture/reader.js';
 import type { Fabric } from '../fabric/converge.js';
 import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
 import { Engine } from './engine.js';
-import { buildReport } from './report.js';
+import { addCaptureFindings, buildReport } from './report.js';
 import { replayCapture, type ReplayOptions, type ReplayResult } from './replay.js';
 import { ChunkView, SLICE, WORKER_KIND, chunkLayout, flowColumns, type FlowColumns, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
@@ -170,8 +170,9 @@ export async function replayParallel(file: string, fabric: Fabric, options: Para
     const r = await replayCapture(file, fabric, options);
     return { ...r, unitsByEngine: [1], packetsByEngine: [r.engine.packets] };
   }
-  // Workers converge fabric.topology afresh: a fabric converged with failures (failover) stays on one engine.
-  if (fabric.failedVms.size > 0 || fabric.failedLeaves.size > 0) {
+  // Workers converge fabric.topology afresh with the default decoding: a fabric converged with failures (failover)
+  // or a replay that does not unwrap mirrors stays on one engine.
+  if (fabric.failedVms.size > 0 || fabric.failedLeaves.size > 0 || options.unwrap === false) {
     options.pool?.terminate();
     options = { ...options, workers: 1, pool: undefined };
   }
@@ -218,7 +219,7 @@ class ParallelReplay {
     private readonly fabric: Fabric,
     private readonly options: ParallelReplayOptions,
   ) {
-    this.engine = new Engine(fabric);
+    this.engine = new Engine(fabric, { unwrap: options.unwrap });
     this.records = Math.max(1, options.chunkRecords ?? CHUNK_RECORDS);
     this.dataBytes = Math.max(1, options.chunkDataBytes ?? CHUNK_DATA_BYTES);
     this.runMode = reader.format === 'pcap' && (options.runs ?? true);
@@ -249,12 +250,12 @@ class ParallelReplay {
     }
     const engine = this.merge();
     this.options.onProgress?.({ bytesRead: this.reader.bytesRead, size: this.reader.size, packets: engine.packets, flows: engine.flows.size });
-    const report = buildReport(engine);
+    const report = addCaptureFindings(buildReport(engine), this.reader);
     if (this.debug) {
       process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: merged and reported\n`);
       process.once('exit', () => process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: exit\n`));
     }
-    return { engine, report, interrupted, unitsByEngine, packetsByEngine };
+    return { engine, report, interrupted, stopped: this.reader.stopped, unitsByEngine, packetsByEngine };
   }
 
   /** Resolves when every worker has said it is ready; rejects if one fails first. */

@@ -48,7 +48,11 @@ export interface StageRow {
   nextHops: StageNextHop[];
 }
 
-export type WarningKind = 'polarization' | 'unequal-share' | 'imbalance';
+/**
+ * The last three come from the input, not the fabric: frames of a link type the decoder does not read, a capture
+ * whose reading stopped early (as libpcap's does), and figures estimated from sampled packets (sFlow).
+ */
+export type WarningKind = 'polarization' | 'unequal-share' | 'imbalance' | 'unsupported-linktype' | 'capture-stopped' | 'estimated';
 
 export interface Warning {
   kind: WarningKind;
