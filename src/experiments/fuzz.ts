@@ -225,39 +225,52 @@ export function worstName(v: { algorithm: string; selection: string; seeds: Seed
  * the capture; replayArgs are what follows it on `ecmp-emu replay <reproducer>`.
  */
 function saveWorst(dir: string, variants: FuzzVariant[], plan: TrialPlan[], sets: FlowSet[], runSeed: number): void {
+  makeDir(dir);
+  for (const v of variants) {
+    const trial = plan[v.worstTrial]!;
+    const comment = [
+      `ecmp-emu fuzz --seed ${runSeed}: worst trial of ${v.row.algorithm} with ${v.selection}`,
+      `trial ${trial.index}: pattern ${trial.pattern}, ${trial.flows} ${trial.proto} flows, flow seed ${trial.seed}; worst stage max/mean ${v.row.worstMaxOverMean}`,
+    ].join('\n');
+    const saved = writeReproducer(join(dir, worstName(v)), sets[v.worstTrial]!, trial.seed, v.topology, comment);
+    v.row.reproducer = saved.reproducer;
+    v.row.replayArgs = saved.replayArgs;
+  }
+}
+
+/** mkdir -p, as a one-line error. */
+export function makeDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw new EmuError(`cannot create directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`, dir, 1);
   }
-  for (const v of variants) {
-    const trial = plan[v.worstTrial]!;
-    const set = sets[v.worstTrial]!;
-    const stem = join(dir, worstName(v));
-    const capture = `${stem}.pcap`;
-    const yamlPath = `${stem}.yaml`;
-    const ingress = v.topology.leaves.find((l) => l.name === v.topology.ingress.leaf)!;
-    const writer = PcapWriter.openSync(capture);
-    try {
-      const frames = new FrameWriter(set, trial.seed, ingress.vtep);
-      for (let f = 0; f < set.count; f++) {
-        const sec = Math.floor(f / 1e6);
-        frames.write(writer, f, 0, EPOCH_SEC + sec, (f - sec * 1e6) * FRAME_INTERVAL_NS);
-      }
-    } finally {
-      writer.closeSync();
+}
+
+/**
+ * Writes a flow set as `stem.pcap`, one frame per flow in set order, by the traffic generator's frame writer (plain
+ * client frames, so `replay` forwards them from the ingress leaf exactly as the experiment did), and the topology
+ * as `stem.yaml` with every leaf's hashing spelled out. Returns the reproducer and what follows it on
+ * `ecmp-emu replay <reproducer>`.
+ */
+export function writeReproducer(stem: string, set: FlowSet, frameSeed: number, topology: Topology, comment: string): { reproducer: string; replayArgs: string[] } {
+  const capture = `${stem}.pcap`;
+  const yamlPath = `${stem}.yaml`;
+  const ingress = topology.leaves.find((l) => l.name === topology.ingress.leaf)!;
+  const writer = PcapWriter.openSync(capture);
+  try {
+    const frames = new FrameWriter(set, frameSeed, ingress.vtep);
+    for (let f = 0; f < set.count; f++) {
+      const sec = Math.floor(f / 1e6);
+      frames.write(writer, f, 0, EPOCH_SEC + sec, (f - sec * 1e6) * FRAME_INTERVAL_NS);
     }
-    const comment = [
-      `ecmp-emu fuzz --seed ${runSeed}: worst trial of ${v.row.algorithm} with ${v.selection}`,
-      `trial ${trial.index}: pattern ${trial.pattern}, ${trial.flows} ${trial.proto} flows, flow seed ${trial.seed}; worst stage max/mean ${v.row.worstMaxOverMean}`,
-      `replay: ecmp-emu replay ${capture} --topology ${yamlPath} --json`,
-    ].join('\n');
-    try {
-      writeFileSync(yamlPath, topologyToYaml(v.topology, comment));
-    } catch (e) {
-      throw new EmuError(`cannot write topology (${(e as NodeJS.ErrnoException).code ?? String(e)})`, yamlPath, 1);
-    }
-    v.row.reproducer = capture;
-    v.row.replayArgs = ['--topology', yamlPath, '--json'];
+  } finally {
+    writer.closeSync();
   }
+  try {
+    writeFileSync(yamlPath, topologyToYaml(topology, `${comment}\nreplay: ecmp-emu replay ${capture} --topology ${yamlPath} --json`));
+  } catch (e) {
+    throw new EmuError(`cannot write topology (${(e as NodeJS.ErrnoException).code ?? String(e)})`, yamlPath, 1);
+  }
+  return { reproducer: capture, replayArgs: ['--topology', yamlPath, '--json'] };
 }

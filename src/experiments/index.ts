@@ -29,3 +29,7 @@ export {
 } from './failover.js';
 export { SEED_MODES, topologyToYaml, withHashing, type HashingVariant, type SeedMode } from './topology.js';
 export { describeFindings, fuzzFindings, type FuzzFindings, type IngressSpread } from './findings.js';
+export { FlowEvaluator, type PlanStage, type StageSpread } from './evaluate.js';
+export { DEFAULT_BUDGET, DEFAULT_STRATEGY, findingWords, runFuzzSearch, type FuzzSearchOptions, type SearchResult, type SearchRow, type SearchRun, type SearchVariant } from './fuzz-search.js';
+export { STRATEGIES, ShapeJudge, better, evolve, hillClimb, shrink, summarize, type ShapeEvaluation, type Strategy } from './search.js';
+export { describeShape, repairShape, shapeFlows, typicalShape, type PortRange, type ProtocolMix, type TrafficShape } from './shape.js';
