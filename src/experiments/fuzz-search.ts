@@ -162,7 +162,7 @@ export function findingWords(algorithm: HashAlgorithm, e: ShapeEvaluation, shape
   if (!e.significant || !e.stage) {
     const p = e.minP < 1e-3 ? e.minP.toExponential(1) : e.minP.toFixed(3);
     return (
-      `survives: none of ${shapes} shapes of ${flows} flows spread significantly unevenly at any stage (chi-square p < ${P_THRESHOLD}); ` +
+      `survives: none of ${shapes} shapes of ${flows} flows spread significantly unevenly at any stage (chi-square p < ${P_THRESHOLD.toExponential(0)}); ` +
       `the closest (${shape}) has p = ${p}, max/mean ${e.maxOverMean.toFixed(3)}: chance`
     );
   }

@@ -167,23 +167,37 @@ export function complexity(s: TrafficShape): number {
   );
 }
 
-function portWords(r: PortRange, what: string, taken: number): string {
-  if (r.count === 1) return `${what} port ${r.low}`;
-  const used = Math.min(r.count, taken);
-  const step = r.stride === 1 ? `${r.low}-${r.low + used - 1}` : `${r.low}+${r.stride}k`;
-  return `${what} ports ${step}`;
+function portWords(r: PortRange, what: string, used: number): string {
+  if (used === 1) return `${what} port ${r.low}`;
+  return r.stride === 1 ? `${what} ports ${r.low}-${r.low + used - 1}` : `${what} ports ${r.low}+${r.stride}k`;
+}
+
+/**
+ * What a flow set of the shape really holds: taken in order, the first keys only (source port fastest), so fewer
+ * clients, ports or protocols than the shape allows may appear; drawn at random, all of them.
+ */
+export function usedSpace(s: TrafficShape, flows: number): { clients: number; sports: number; dports: number; protocols: ProtocolMix } {
+  if (s.order === 'random') return { clients: s.clients, sports: s.sport.count, dports: s.dport.count, protocols: s.protocols };
+  const { withPorts } = keySpace(s);
+  const n = Math.min(flows, withPorts);
+  const sports = Math.min(s.sport.count, n);
+  const dports = Math.min(s.dport.count, Math.ceil(n / s.sport.count));
+  const clients = Math.min(s.clients, Math.ceil(n / (s.sport.count * s.dport.count)));
+  const both = PROTOS_OF[s.protocols].length > 1 && flows > withPorts;
+  const protocols: ProtocolMix = !both ? (s.protocols === 'tcp' ? 'tcp' : 'udp') : s.protocols === 'udp+tcp+icmp' && flows > 2 * withPorts ? 'udp+tcp+icmp' : 'udp+tcp';
+  return { clients, sports, dports, protocols };
 }
 
 /** The shape in words, for `finding`: "one client 10.0.0.1, UDP to port 7, source ports 1024+4k, in order". */
 export function describeShape(s: TrafficShape, flows: number): string {
+  const used = usedSpace(s, flows);
   const clients =
-    s.clients === 1
+    used.clients === 1
       ? `one client (${formatIpv4(s.clientBase)})`
-      : `${s.clients} clients from ${formatIpv4(s.clientBase)}${s.clientStride > 1 ? ` every ${s.clientStride} addresses` : ''}`;
-  const proto = { udp: 'UDP', tcp: 'TCP', 'udp+tcp': 'UDP and TCP', 'udp+tcp+icmp': 'UDP, TCP and ICMP echo' }[s.protocols];
-  const perClient = Math.ceil(flows / s.clients);
-  const dport = s.dport.count === 1 ? `to port ${s.dport.low}${s.dport.low === 4789 ? ' (VXLAN)' : ''}` : portWords(s.dport, 'to destination', perClient);
-  const sport = portWords(s.sport, 'source', perClient);
+      : `${used.clients} clients from ${formatIpv4(s.clientBase)}${s.clientStride > 1 ? ` every ${s.clientStride} addresses` : ''}`;
+  const proto = { udp: 'UDP', tcp: 'TCP', 'udp+tcp': 'UDP and TCP', 'udp+tcp+icmp': 'UDP, TCP and ICMP echo' }[used.protocols];
+  const dport = used.dports === 1 ? `to port ${s.dport.low}${s.dport.low === 4789 ? ' (VXLAN)' : ''}` : portWords(s.dport, 'to destination', used.dports);
+  const sport = portWords(s.sport, 'source', used.sports);
   return `${clients}, ${proto} ${dport}, ${sport}${s.order === 'random' ? ', drawn at random' : ', in order'}`;
 }
 

@@ -11,7 +11,7 @@ import { SELECTIONS } from '../../src/fib/group.js';
 import { HASH_ALGORITHMS } from '../../src/hash/index.js';
 import { FlowEvaluator, forwardFlows, runFuzzSearch, shapeFlows, type SearchRun } from '../../src/experiments/index.js';
 import { mutate, randomShape, simplifications } from '../../src/experiments/mutate.js';
-import { keySpace, repairShape, typicalShape, type TrafficShape } from '../../src/experiments/shape.js';
+import { describeShape, keySpace, repairShape, typicalShape, type TrafficShape } from '../../src/experiments/shape.js';
 import { withHashing } from '../../src/experiments/topology.js';
 import { Rng } from '../../src/traffic/prng.js';
 import { defaultDestination } from '../../src/traffic/underlay.js';
@@ -43,6 +43,19 @@ describe('traffic shapes', () => {
         return true;
       }),
       { seed: SEED, numRuns: 25 },
+    );
+  });
+
+  it('says in words what the flows hold: in order, only the first keys; at random, the whole ranges', () => {
+    const base = { ...typicalShape(1), clients: 8, clientBase: 0x0a000001, protocols: 'udp+tcp' as const, dport: { low: 7, stride: 1, count: 1 } };
+    expect(describeShape({ ...base, order: 'sequential', sport: { low: 1024, stride: 4, count: 16128 } }, 3000)).toBe(
+      'one client (10.0.0.1), UDP to port 7, source ports 1024+4k, in order',
+    );
+    expect(describeShape({ ...base, order: 'sequential', sport: { low: 1024, stride: 1, count: 1000 } }, 3000)).toBe(
+      '3 clients from 10.0.0.1, UDP to port 7, source ports 1024-2023, in order',
+    );
+    expect(describeShape({ ...base, order: 'random', sport: { low: 32768, stride: 1, count: 100 } }, 3000)).toBe(
+      '8 clients from 10.0.0.1, UDP and TCP to port 7, source ports 32768-32867, drawn at random',
     );
   });
 
