@@ -52,6 +52,17 @@ describe('--html through the built CLI', () => {
   });
 });
 
+describe('demo --html', () => {
+  it('draws the fabric diagram of the built-in fabric too', () => {
+    const page = join(dir, 'demo.html');
+    const r = emu(['demo', '--html', page]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain('<svg class="fabric"');
+    for (const n of ['border', 'leaf-1', 'leaf-2', 'leaf-3', 'VM-1', 'VM-2', 'VM-A', 'VM-B', 'VM-C']) expect(textOf(parseXml(html))).toContain(n);
+  });
+});
+
 describe('progress on a terminal', () => {
   const script = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
   it.skipIf(!script)('fuzz --search shows a progress line on standard error when it is a terminal, and clears it', () => {
