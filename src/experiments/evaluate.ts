@@ -1,6 +1,6 @@
 // Flows straight through a converged fabric's hashers and next-hop groups, no engine and no frames: fuzz --search's loop.
 
-import { HOP_VTEP, hopName, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
+import { HOP_VM, HOP_VTEP, hopName, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
 import type { NextHopGroup } from '../fib/group.js';
 import type { FlowHasher } from '../hash/index.js';
 import { P_THRESHOLD, polarizationVerdict, spreadStats, stageFails } from '../stats/fairness.js';
@@ -27,6 +27,7 @@ export interface StageSpread {
   upstream: string;
   flows: number;
   maxOverMean: number;
+  jain: number;
   chiSquareP: number;
   /** p < 1e-6: not chance */
   significant: boolean;
@@ -48,6 +49,8 @@ export class FlowEvaluator {
   private readonly base: Int32Array;
   /** per counter slot: the next stage's index, or -1 */
   private readonly next: Int32Array;
+  /** per counter slot: the VM it delivers to, or -1 */
+  private readonly slotVm: Int32Array;
   /** flows the last run forwarded (reached a VM or an opaque hop) */
   forwarded = 0;
 
@@ -83,15 +86,20 @@ export class FlowEvaluator {
     this.counts = new Int32Array(slots);
     this.base = Int32Array.from(this.stages, (s) => s.base);
     this.next = new Int32Array(slots);
-    this.stages.forEach((s, i) => nextOf[i]!.forEach((n, m) => (this.next[s.base + m] = n)));
+    this.slotVm = new Int32Array(slots).fill(-1);
+    this.stages.forEach((s, i) => {
+      nextOf[i]!.forEach((n, m) => (this.next[s.base + m] = n));
+      s.route.nextHops.forEach((hop, m) => hop.kind === HOP_VM && (this.slotVm[s.base + m] = hop.target));
+    });
   }
 
   /**
    * Counts flows 0..n-1 of the set (its destination is ignored: the plan's is used). A flow whose walk has no
    * route at some leaf, or loops, is not forwarded; its counts up to there stay, as the engine's would not, but a
-   * converged fabric for a destination its VMs announce has neither.
+   * converged fabric for a destination its VMs announce has neither. `vmOut[i]`, when given, gets flow i's VM
+   * (-1: none, as the engine's flow table says for a flow that went to an opaque hop or nowhere).
    */
-  run(set: FlowSet, n = set.count): void {
+  run(set: FlowSet, n = set.count, vmOut?: Int32Array): void {
     const counts = this.counts;
     counts.fill(0);
     if (this.stages.length === 0) {
@@ -104,19 +112,23 @@ export class FlowEvaluator {
     const groups = this.groups;
     const base = this.base;
     const next = this.next;
+    const slotVm = this.slotVm;
     let forwarded = 0;
     for (let i = 0; i < n; i++) {
       const s = src[i]!, p = proto[i]!, sp = sport[i]!, dp = dport[i]!;
       let st = 0;
+      let vm = -1;
       for (let depth = 0; depth < MAX_PLAN_STAGES; depth++) {
         const slot = base[st]! + groups[st]!.select(hashers[st]!(s, dst, p, sp, dp));
         counts[slot]!++;
         st = next[slot]!;
         if (st < 0) {
           forwarded++;
+          vm = slotVm[slot]!;
           break;
         }
       }
+      if (vmOut !== undefined) vmOut[i] = vm;
     }
     this.forwarded = forwarded;
   }
@@ -152,6 +164,7 @@ export class FlowEvaluator {
           upstream: s.upstream >= 0 ? this.fabric.leafNames[this.stages[s.upstream]!.leaf]! : '',
           flows: stats.flows,
           maxOverMean: stats.maxOverMean,
+          jain: stats.jain,
           chiSquareP: stats.chiSquareP,
           significant: stats.chiSquareP < P_THRESHOLD,
           polarized,

@@ -7,8 +7,6 @@ import { converge, type Fabric } from '../fabric/converge.js';
 import type { Topology } from '../fabric/topology.js';
 import { SELECTIONS, type Selection } from '../fib/group.js';
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../hash/index.js';
-import { Engine } from '../engine/engine.js';
-import { buildReport } from '../engine/report.js';
 import { PcapWriter } from '../capture/writer.js';
 import type { FuzzResult, FuzzRow } from '../stats/trials.js';
 import { PATTERNS, flowCapacity, makeFlows, type FlowSet, type Pattern, type ProtoChoice } from '../traffic/flows.js';
@@ -16,6 +14,7 @@ import { FrameWriter } from '../traffic/frames.js';
 import { EPOCH_SEC, FRAME_INTERVAL_NS } from '../traffic/generator.js';
 import { mix2 } from '../traffic/prng.js';
 import { defaultDestination } from '../traffic/underlay.js';
+import { FlowEvaluator } from './evaluate.js';
 import { SEED_MODES, topologyToYaml, withHashing, type SeedMode } from './topology.js';
 
 /** Defaults: 20 trials of 3,000 flows take a few seconds on two cores (see the CLI's note) and show every effect. */
@@ -141,31 +140,27 @@ function checkOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'saveWorst' | 
   return { topology: o.topology, trials, flows, seed, algorithms, selections, patterns, seeds };
 }
 
-/** Forwards a flow set through a fabric, one synthetic flow each (no frames). */
-export function forwardFlows(fabric: Fabric, set: FlowSet): Engine {
-  const engine = new Engine(fabric, { flows: set.count });
-  const { src, dst, proto, sport, dport } = set;
-  for (let i = 0; i < set.count; i++) engine.processFlow(src[i]!, dst[i]!, proto[i]!, sport[i]!, dport[i]!);
-  return engine;
-}
-
-/** One trial on one fabric: its stages' statistics and polarization verdicts, from the SPEC §5 report. */
+/**
+ * One trial on one fabric: its stages' statistics and polarization verdicts, as the SPEC §5 report of the same
+ * flows gives them (the flows all go to one destination; test/experiments/search.test.ts checks the evaluator
+ * against the engine's report).
+ */
 export function runTrial(fabric: Fabric, set: FlowSet, trial: number): TrialOutcome {
-  const report = buildReport(forwardFlows(fabric, set));
-  const polarizedNodes = new Set(report.warnings.filter((w) => w.kind === 'polarization').map((w) => w.node));
-  const stages: StageOutcome[] = report.stages.map((s) => ({
+  const evaluator = new FlowEvaluator(fabric, set.dst[0]!);
+  evaluator.run(set);
+  const stages: StageOutcome[] = evaluator.spreads(set).map((s) => ({
     node: s.node,
     prefix: s.prefix,
     flows: s.flows,
     maxOverMean: s.maxOverMean,
     jain: s.jain,
     chiSquareP: s.chiSquareP,
-    polarized: polarizedNodes.has(s.node),
+    polarized: s.polarized,
   }));
   return {
     trial,
     maxOverMean: stages.reduce((m, s) => Math.max(m, s.maxOverMean), 1),
-    polarized: polarizedNodes.size > 0,
+    polarized: stages.some((s) => s.polarized),
     stages,
   };
 }

@@ -6,7 +6,6 @@ export {
   DEFAULT_TRIALS,
   FEW_FLOWS_DIVISOR,
   FEW_FLOWS_MIN,
-  forwardFlows,
   planTrials,
   rowAlgorithm,
   runFuzz,

@@ -9,7 +9,8 @@ import { buildReport } from '../../src/engine/report.js';
 import { UsageError } from '../../src/errors.js';
 import { SELECTIONS } from '../../src/fib/group.js';
 import { HASH_ALGORITHMS } from '../../src/hash/index.js';
-import { FlowEvaluator, forwardFlows, runFuzzSearch, shapeFlows, type SearchRun } from '../../src/experiments/index.js';
+import { FlowEvaluator, runFuzzSearch, shapeFlows, type SearchRun } from '../../src/experiments/index.js';
+import { forwardFlows } from './engine.js';
 import { mutate, randomShape, simplifications } from '../../src/experiments/mutate.js';
 import { describeShape, keySpace, repairShape, typicalShape, type TrafficShape } from '../../src/experiments/shape.js';
 import { withHashing } from '../../src/experiments/topology.js';
@@ -84,12 +85,29 @@ describe('the flow evaluator against the engine', () => {
               report.stages.map((s) => [s.node, s.prefix, s.flows, s.maxOverMean, s.chiSquareP, polarized.has(s.node)]),
             );
             expect(ev.forwarded).toBe(report.flows);
+            const vms = new Int32Array(set.count);
+            ev.run(set, set.count, vms);
+            const engine = forwardFlows(fabric, set);
+            expect(vms).toEqual(engine.flows.vm.slice(0, set.count));
             checked += mine.length;
           }
         }
       }
     }
     expect(checked).toBeGreaterThan(100);
+  });
+
+  it('delivers every flow to the engine\'s VM on a fabric with a VM or a leaf failed (what failover counts)', () => {
+    const set = shapeFlows(typicalShape(9), 3000, dst);
+    for (const selection of SELECTIONS) {
+      for (const failed of ['VM-A', 'leaf-3', 'VM-1']) {
+        const topology = withHashing(builtIn, { selection });
+        const fabric = converge(topology, { failed: [failed], previous: converge(topology) });
+        const vms = new Int32Array(set.count);
+        new FlowEvaluator(fabric, dst).run(set, set.count, vms);
+        expect(vms, `${selection} without ${failed}`).toEqual(forwardFlows(fabric, set).flows.vm.slice(0, set.count));
+      }
+    }
   });
 });
 
