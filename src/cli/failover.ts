@@ -6,7 +6,7 @@ import { renderFailoverJson, renderFailoverText } from '../report/index.js';
 import { DEFAULT_FAILOVER_FLOWS, DEFAULT_FAILOVER_SEED, runFailover } from '../experiments/index.js';
 import { renderFailoverHtml } from '../report/html-failover.js';
 import { loadTopologyArg, parseIntArg } from './common.js';
-import { writeTextFile } from './fuzz.js';
+import { commandLine, writeTextFile } from './fuzz.js';
 
 export interface FailoverCliOptions {
   fail?: string;
@@ -34,7 +34,7 @@ export function registerFailover(program: Command): void {
       if (opts.html === '') throw new UsageError('--html needs a file name', '--html');
       const topology = loadTopologyArg(opts.topology);
       const { result } = runFailover({ topology, fail: opts.fail, flows, seed });
-      if (opts.html !== undefined) writeTextFile(opts.html, renderFailoverHtml(result, { topology: topology.source, command: ['ecmp-emu', ...process.argv.slice(2)].join(' ') }), 'HTML page');
+      if (opts.html !== undefined) writeTextFile(opts.html, renderFailoverHtml(result, { topology: topology.source, command: commandLine() }), 'HTML page');
       process.stdout.write(opts.json ? renderFailoverJson(result) : renderFailoverText(result));
     });
 }

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { EmuError, UsageError } from '../errors.js';
 import { SELECTIONS, type Selection } from '../fib/group.js';
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../hash/index.js';
-import { renderFuzzJson, renderFuzzText } from '../report/index.js';
+import { renderFuzzJson, renderFuzzText, shellQuote } from '../report/index.js';
 import { PATTERNS, type Pattern } from '../traffic/flows.js';
 import { DEFAULT_FLOWS, DEFAULT_SEED, DEFAULT_TRIALS, describeFindings, fuzzFindings, runFuzz } from '../experiments/index.js';
 import { DEFAULT_BUDGET, DEFAULT_STRATEGY, runFuzzSearch } from '../experiments/fuzz-search.js';
@@ -139,8 +139,8 @@ export function writeTextFile(path: string, text: string, what: string): void {
 }
 
 /** The command line as typed, for the page's footer. */
-function commandLine(): string {
-  return ['ecmp-emu', ...process.argv.slice(2)].join(' ');
+export function commandLine(): string {
+  return ['ecmp-emu', ...process.argv.slice(2)].map(shellQuote).join(' ');
 }
 
 function searchAction(opts: FuzzCliOptions): void {

@@ -83,7 +83,7 @@ function heatCell(r: Row, x: number, y: number, w: number, h: number, result: Fu
   const big = survivor ? 'survives' : ratio(v);
   const polarizedShare = r.polarized / Math.max(1, result.trials);
   const sub = meta.mode === 'search'
-    ? survivor ? `no significant shape in ${groupDigits(result.trials)}` : `${groupDigits(r.polarized)}/${groupDigits(result.trials)} shapes polarized`
+    ? survivor ? 'no significant shape found' : `${groupDigits(r.polarized)}/${groupDigits(result.trials)} shapes polarized`
     : `mean · worst ${ratio(r.worstMaxOverMean)} · polarized ${r.polarized}/${result.trials}`;
   const parts = [
     `<g class="cell"><title>${esc(tip)}</title>`,

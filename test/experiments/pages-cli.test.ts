@@ -14,7 +14,13 @@ describe('--html through the built CLI', () => {
     const page = join(dir, 'search.html');
     const r = emu(['fuzz', '--search', '--algorithms', 'xor,linux-l4', '--budget', '60000', '--flows', '2000', '--save-worst', join(dir, 'w'), '--html', page, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const rows = JSON.parse(r.stdout).results as Array<{ algorithm: string; finding: string; reproducer: string }>;
+    const rows = JSON.parse(r.stdout).results as Array<{ algorithm: string; finding: string; reproducer: string; replayArgs: string[]; worstMaxOverMean: number }>;
+    // Each reproducer, replayed by the built CLI as the row says, has a stage at exactly the row's max/mean.
+    for (const row of rows) {
+      const replay = emu(['replay', row.reproducer, ...row.replayArgs]);
+      expect(replay.code, replay.stderr).toBe(0);
+      expect(JSON.parse(replay.stdout).stages.map((st: { maxOverMean: number }) => st.maxOverMean)).toContain(row.worstMaxOverMean);
+    }
     const text = textOf(parseXml(readFileSync(page, 'utf8')));
     expect(text).toContain('What breaks each hash: fuzz --search');
     for (const row of rows) {
