@@ -598,6 +598,7 @@ export async function runBench(opts: { short?: boolean; log?: Log } = {}): Promi
   for (const s of selectRes) {
     stages.push({ stage: `select: ${s.selection}, ${s.weights}`, ns: s.nsPerSelect, mpps: s.selectsPerSecond / 1e6, spread: `median ${s.medianNsPerSelect.toFixed(2)}`, note: 'best of rounds' });
   }
+  stages.push(...(await import('./fuzz.js')).fuzzStages(opts.short === true)); // fuzz --search: flow evaluations (bench/fuzz.ts)
   log('heap: allocation per packet in steady state...');
   const heap = heapFigures(sizes, fabric, log);
   log(`reader: ${sizes.readerFrames} frames, ours against pcap-parser in-process...`);

@@ -17,6 +17,7 @@ import {
   ratio,
   trafficCells,
 } from './format.js';
+import { fabricSection } from './html-fabric.js';
 
 export interface HtmlMeta {
   title: string;
@@ -386,6 +387,8 @@ export function renderHtml(report: Report, meta: HtmlMeta): string {
     }
     parts.push(`</section>`);
   }
+
+  parts.push(fabricSection(report));
 
   parts.push(`<section>
 <h2>Flows per VTEP</h2>
