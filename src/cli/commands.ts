@@ -8,6 +8,7 @@ import { registerGenerate } from './generate.js';
 import { registerFailover } from './failover.js';
 import { registerFuzz } from './fuzz.js';
 import { registerHash } from './hash.js';
+import { registerImport } from './import.js';
 import { registerReplay } from './replay.js';
 import { registerRoute } from './route.js';
 import { registerShow } from './show.js';
@@ -20,6 +21,7 @@ export function registerCommands(program: Command): void {
   registerFuzz(program);
   registerGenerate(program);
   registerHash(program);
+  registerImport(program);
   registerReplay(program);
   registerRoute(program);
   registerShow(program);
