@@ -36,7 +36,7 @@ function ebgpFindings(plan: FabricPlan, fabric: Fabric, leaf: LeafPlan): Finding
     const byCount = lost.filter((x) => !byAs.includes(x));
     const prefix = formatPrefix(p.prefix, p.length);
     const where = `router bgp ${leaf.asn} vrf ${leaf.vrf}`;
-    if (byCount.length) out.push(tooFewPaths(leaf, 'EBGP paths', prefix, offered.length, kept.size, byCount.map((x) => x.v.name), best.v, where));
+    if (byCount.length) out.push(tooFewPaths(leaf, 'EBGP paths', prefix, offered.length, kept.size, byCount.map((x) => x.v.name), tieBreak(best.v, offered.map((x) => x.v)), where));
     if (byAs.length) {
       out.push({
         kind: 'multipath-relax', node: leaf.name,
@@ -47,19 +47,25 @@ function ebgpFindings(plan: FabricPlan, fabric: Fabric, leaf: LeafPlan): Finding
   return out;
 }
 
-function tooFewPaths(leaf: LeafPlan, what: string, prefix: string, offered: number, kept: number, lost: string[], best: { name: string; routerId?: number; address: number }, where: string): Finding {
+/** Which of BGP's last tie-breaks chose `best` among `all`, in words (the rule converge's multipathSet applies). */
+function tieBreak(best: { name: string; routerId?: number; address: number }, all: { routerId?: number }[]): string {
+  const ids = all.map((v) => v.routerId);
+  const addr = `lowest neighbour address ${formatIpv4(best.address)}`;
+  if (ids.some((id) => id === undefined)) return `${best.name}: not every router-id is known, so the ${addr}`;
+  const tied = ids.filter((id) => id === best.routerId).length > 1;
+  return tied ? `${best.name}: equal router-ids (${formatIpv4(best.routerId!)}), so the ${addr}` : `${best.name}: the lowest router-id (${formatIpv4(best.routerId!)})`;
+}
+
+function tooFewPaths(leaf: LeafPlan, what: string, prefix: string, offered: number, kept: number, lost: string[], rule: string, where: string): Finding {
   const d = leaf.device;
   const cause = leaf.maximumPathsAt
     ? `${leaf.maximumPathsAt.file} line ${leaf.maximumPathsAt.line} \`${leaf.maximumPathsAt.text}\``
     : d.dialect === 'ocnos' ? 'no max-paths' : 'maximum-paths';
   const box = d.dialect === 'ocnos' ? 'OcNOS' : 'FRR';
   const fix = d.dialect === 'ocnos' ? `add \`max-paths ebgp ${offered}\` under ${where} (address-family ipv4 unicast)` : `set \`maximum-paths ${offered}\` under ${where} address-family ipv4 unicast`;
-  const rule = kept === 1
-    ? `; the one kept, ${best.name}, wins BGP's tie-break: ${best.routerId !== undefined ? `lowest router-id (${formatIpv4(best.routerId)}), then ` : 'no router-ids known, so '}lowest neighbour address ${formatIpv4(best.address)} (FRR first keeps the oldest EBGP path unless \`bgp bestpath compare-routerid\`)`
-    : '';
   return {
     kind: 'too-few-paths', node: leaf.name,
-    message: `${cause}: ${box} installs ${kept} of ${offered} ${what} for ${prefix}; ${names(lost)} get${lost.length === 1 ? 's' : ''} no traffic; ${fix}${rule}`,
+    message: `${cause}: ${box} installs ${kept} of ${offered} ${what} for ${prefix}; ${names(lost)} get${lost.length === 1 ? 's' : ''} no traffic; ${fix}. Best path ${rule} (BGP's last tie-breaks; FRR first keeps the oldest EBGP path unless \`bgp bestpath compare-routerid\`, and arrival order is in no config)`,
   };
 }
 
@@ -93,7 +99,8 @@ function evpnFindings(plan: FabricPlan, fabric: Fabric, leaf: LeafPlan): Finding
     if (!leaf.relax && ases.length > 1) {
       out.push({ kind: 'multipath-relax', node: leaf.name, message: `type-5 paths for ${p} arrive from ${ases.length} neighbour ASes (${ases.join(', ')}: the leaves peer directly) and router bgp ${leaf.asn} vrf ${leaf.vrf} has no multipath-relax: ${leaf.name} installs ${kept.length} of ${origins.length} VTEPs; ${names(lost)} get${lost.length === 1 ? 's' : ''} no traffic from it; add \`bgp bestpath as-path multipath-relax\`` });
     } else {
-      out.push(tooFewPaths(leaf, 'type-5 paths (VTEPs)', p, origins.length, kept.length, lost, { name: fabric.leafNames[kept[0]!]!, address: route.nextHops[0]!.address }, `router bgp ${leaf.asn} vrf ${leaf.vrf}`));
+      const first = route.nextHops[0]!;
+      out.push(tooFewPaths(leaf, 'type-5 paths (VTEPs)', p, origins.length, kept.length, lost, `${fabric.leafNames[first.target]}: the lowest VTEP ${formatIpv4(first.address)}`, `router bgp ${leaf.asn} vrf ${leaf.vrf}`));
     }
   }
   return out;

@@ -6,6 +6,7 @@ import { FlowTable, MAX_STAGES } from '../stats/flowtable.js';
 import { P_THRESHOLD, polarizationVerdict, sharesUnequal, summarizeStage } from '../stats/fairness.js';
 import type { OpaqueRow, Report, StageRow, VmRow, VtepRow, Warning } from '../stats/types.js';
 import type { Engine } from './engine.js';
+import { unroutedDestinations } from '../analysis/unrouted.js';
 
 /** Analytic destination of a flow: probability per VTEP, VM and opaque hop, from the weights alone. */
 interface Expectation {
@@ -126,6 +127,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: numbe
     vms: vmRows,
     others,
     stages,
+    unrouted: unroutedDestinations(flows),
     warnings,
   };
 }

@@ -118,7 +118,7 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
   for (const [key, list] of ebgp) {
     const leaf = topology.leaves[Number(key.split('|')[0])]!;
     const vms = topology.vms;
-    const kept = multipathSet(list, leaf, (i) => vms[i]!.asn, (i) => vms[i]!.routerId ?? vms[i]!.address, (i) => vms[i]!.address);
+    const kept = multipathSet(list, leaf, (i) => vms[i]!.asn, (i) => vms[i]!.routerId, (i) => vms[i]!.address);
     list.length = 0;
     list.push(...kept);
   }
@@ -222,10 +222,12 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
  * multipath-relax only paths from the best path's neighbour AS (FRR's EBGP rule), others by lowest neighbour
  * address, up to maximum-paths. Returned in neighbour-address order, the order next-hops are installed in.
  */
-export function multipathSet<T>(paths: readonly T[], leaf: LeafSpec, asOf: (p: T) => number, routerIdOf: (p: T) => number, addressOf: (p: T) => number): T[] {
+export function multipathSet<T>(paths: readonly T[], leaf: LeafSpec, asOf: (p: T) => number, routerIdOf: (p: T) => number | undefined, addressOf: (p: T) => number): T[] {
   if (paths.length === 0) return [];
+  // Router-ids are compared only when every path's is known; otherwise the neighbour address alone decides.
+  const byId = paths.every((p) => routerIdOf(p) !== undefined);
   const best = paths.reduce((a, b) => {
-    const d = routerIdOf(b) - routerIdOf(a) || addressOf(b) - addressOf(a);
+    const d = (byId ? routerIdOf(b)! - routerIdOf(a)! : 0) || addressOf(b) - addressOf(a);
     return d < 0 ? b : a;
   });
   const rest = paths

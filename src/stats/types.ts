@@ -48,6 +48,13 @@ export interface StageRow {
   nextHops: StageNextHop[];
 }
 
+/** A destination that had no route (SPEC §5 `unrouted`): how many flows and packets went to it. */
+export interface UnroutedRow {
+  address: string;
+  flows: number;
+  packets: number;
+}
+
 export type WarningKind = 'polarization' | 'unequal-share' | 'imbalance';
 
 export interface Warning {
@@ -65,5 +72,7 @@ export interface Report {
   vms: VmRow[];
   others: OpaqueRow[];
   stages: StageRow[];
+  /** top destinations of no-route frames, most flows first */
+  unrouted: UnroutedRow[];
   warnings: Warning[];
 }
