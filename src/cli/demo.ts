@@ -35,6 +35,11 @@ export function demoLesson(equal: Report, paths: Report): string {
     `link-bandwidth community makes it) evens all five: ${[...remote, ...local].map((n) => `${n} ${pct(vm(paths, n))}`).join(', ')};`,
     `leaf-3's VTEP carries ${leaf3 ? pct(leaf3.share) : '?'} (expected 60%). See it yourself:`,
     '  ecmp-emu replay traces/demo.pcap --topology examples/ucmp.yaml',
+    '',
+    `The seed's own Leaf-3 config has no \`max-paths ebgp\` line, and OcNOS then installs a single best path: a real`,
+    `leaf-3 gives VM-A all of its flows and VM-B and VM-C none, whatever the weighting. Import it and see the warning:`,
+    '  ecmp-emu import examples/configs/frr/{border,leaf-1,leaf-2}.conf examples/configs/seed/leaf-3.conf \\',
+    '    --vm-announce 192.168.100.10/32 --out seed.yaml && ecmp-emu replay traces/demo.pcap --topology seed.yaml',
   ];
   return lines.join('\n');
 }

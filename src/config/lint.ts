@@ -65,7 +65,7 @@ function tooFewPaths(leaf: LeafPlan, what: string, prefix: string, offered: numb
   const fix = d.dialect === 'ocnos' ? `add \`max-paths ebgp ${offered}\` under ${where} (address-family ipv4 unicast)` : `set \`maximum-paths ${offered}\` under ${where} address-family ipv4 unicast`;
   return {
     kind: 'too-few-paths', node: leaf.name,
-    message: `${cause}: ${box} installs ${kept} of ${offered} ${what} for ${prefix}; ${names(lost)} get${lost.length === 1 ? 's' : ''} no traffic; ${fix}. Best path ${rule} (BGP's last tie-breaks; FRR first keeps the oldest EBGP path unless \`bgp bestpath compare-routerid\`, and arrival order is in no config)`,
+    message: `${cause}: ${box} installs ${kept} of ${offered} ${what} for ${prefix}; ${names(lost)} get${lost.length === 1 ? 's' : ''} no traffic; ${fix}. Best path ${rule} (BGP's last tie-breaks; a box may first keep the oldest EBGP path, FRR does unless \`bgp bestpath compare-routerid\`, and no config says which came first)`,
   };
 }
 
