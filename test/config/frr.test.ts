@@ -26,6 +26,8 @@ interface Case {
   name: string;
   leaf: string[]; // extra lines in the leaf's BGP instance
   vmAs: number[];
+  /** the VMs' router-ids (default: each VM's own address) */
+  routerIds?: string[];
   /** how many paths FRR installs: pinned too, so the case cannot pass by both sides agreeing on nothing */
   paths: number;
 }
@@ -49,11 +51,11 @@ function leafConfig(c: Case, vrf: boolean): string {
   ].join('\n');
 }
 
-function vmConfig(i: number, asn: number): string {
+function vmConfig(i: number, c: Case): string {
   const me = formatIpv4(VMS[i]!);
   return [
     'frr version 8.4.4', 'frr defaults traditional', `hostname VM-${'ABC'[i]}`,
-    `router bgp ${asn}`, ` bgp router-id ${me}`, ' no bgp ebgp-requires-policy', ` neighbor ${formatIpv4(VMS[i]! - 1)} remote-as 65003`,
+    `router bgp ${c.vmAs[i]}`, ` bgp router-id ${c.routerIds?.[i] ?? me}`, ' no bgp ebgp-requires-policy', ` neighbor ${formatIpv4(VMS[i]! - 1)} remote-as 65003`,
     ' address-family ipv4 unicast', '  network 192.168.100.10/32', ' exit-address-family', 'exit', '',
   ].join('\n');
 }
@@ -122,7 +124,7 @@ function vtysh(n: string, cmd: string): string {
 async function converged(c: Case): Promise<string[]> {
   for (const n of NODES) stop(n, 'bgpd');
   daemon('leaf', 'bgpd', leafConfig(c, false));
-  VMS.forEach((_, i) => daemon(NODES[i + 1]!, 'bgpd', vmConfig(i, c.vmAs[i]!)));
+  VMS.forEach((_, i) => daemon(NODES[i + 1]!, 'bgpd', vmConfig(i, c)));
   const deadline = Date.now() + 60_000;
   for (;;) {
     const sum = vtysh('leaf', 'show bgp ipv4 unicast summary json');
@@ -139,7 +141,7 @@ async function converged(c: Case): Promise<string[]> {
 
 /** What the importer says leaf-3 installs from the same statements, as a VRF instance. */
 function imported(c: Case): string[] {
-  const configs = [{ file: 'leaf-3.conf', text: leafConfig(c, true) }, ...VMS.map((_, i) => ({ file: `vm-${i}.conf`, text: vmConfig(i, c.vmAs[i]!) }))];
+  const configs = [{ file: 'leaf-3.conf', text: leafConfig(c, true) }, ...VMS.map((_, i) => ({ file: `vm-${i}.conf`, text: vmConfig(i, c) }))];
   const r = importConfigs(configs, { ingress: 'leaf-3' });
   const route = r.fabric.routes.find((x) => x.source === 'ebgp')!;
   return route.nextHops.map((h) => formatIpv4(h.address)).sort();
@@ -149,6 +151,9 @@ const CASES: Case[] = [
   { name: 'no maximum-paths (FRR default)', leaf: [], vmAs: [65100, 65100, 65100], paths: 3 },
   { name: 'maximum-paths 1, compare-routerid', leaf: [' bgp bestpath compare-routerid', '  maximum-paths 1'], vmAs: [65100, 65100, 65100], paths: 1 },
   { name: 'maximum-paths 2, compare-routerid', leaf: [' bgp bestpath compare-routerid', '  maximum-paths 2'], vmAs: [65100, 65100, 65100], paths: 2 },
+  // The best path is VM-C (lowest router-id): kept first, then the lowest neighbour address, not simply the two lowest.
+  { name: 'maximum-paths 2, router-ids reversed', leaf: [' bgp bestpath compare-routerid', '  maximum-paths 2'], vmAs: [65100, 65100, 65100], routerIds: ['10.0.0.3', '10.0.0.2', '10.0.0.1'], paths: 2 },
+  { name: 'maximum-paths 1, router-ids reversed', leaf: [' bgp bestpath compare-routerid', '  maximum-paths 1'], vmAs: [65100, 65100, 65100], routerIds: ['10.0.0.3', '10.0.0.2', '10.0.0.1'], paths: 1 },
   { name: 'maximum-paths 3', leaf: ['  maximum-paths 3'], vmAs: [65100, 65100, 65100], paths: 3 },
   { name: 'three VM ASes, no multipath-relax', leaf: [' bgp bestpath compare-routerid'], vmAs: [65100, 65101, 65102], paths: 1 },
   { name: 'three VM ASes, multipath-relax', leaf: [' bgp bestpath as-path multipath-relax'], vmAs: [65100, 65101, 65102], paths: 3 },
