@@ -13,21 +13,30 @@ export interface ImportOptions {
   ingress?: string;
 }
 
+/** One tenant VRF of a leaf: its BGP instance and the route-targets it imports and exports. */
+export interface LeafVrf {
+  vrf: string;
+  inst?: BgpInstance;
+  rtImport: string[];
+  rtExport: string[];
+  rtAuto: boolean;
+}
+
 export interface LeafPlan {
   device: DeviceConfig;
   name: string;
   vtep: number;
   vtepSource: string;
   asn: number;
+  /** every tenant VRF, the primary one (whose instance sets maximum-paths and multipath-relax) first */
+  vrfs: LeafVrf[];
+  /** the primary VRF's name and instance */
   vrf: string;
   inst?: BgpInstance;
   maximumPaths: number;
   /** where the path count came from: the line, or the dialect's default */
   maximumPathsAt?: Origin;
   relax: boolean;
-  rtImport: string[];
-  rtExport: string[];
-  rtAuto: boolean;
   /** link-bandwidth on its type-5 export */
   bandwidth?: string;
 }
@@ -40,6 +49,8 @@ export interface VmPlan {
   asn: number;
   routerId?: number;
   announce: Prefix4[];
+  /** the leaf's BGP instance the VM peers with */
+  inst: BgpInstance;
   /** what the YAML comment says about it: where its announcement came from, or why it is empty */
   note: string;
   device?: DeviceConfig;
@@ -72,7 +83,13 @@ export function planFabric(devices: DeviceConfig[], options: ImportOptions = {})
   const vmDevices = devices.filter((d) => !isLeaf(d));
   const leaves = leafDevices.map((d) => planLeaf(d, findings));
   const vrfs = vrfVnis(leafDevices, findings);
-  for (const leaf of leaves) resolveRouteTargets(leaf, vrfs, findings);
+  for (const leaf of leaves) {
+    // A VRF with no L3 VNI anywhere cannot be in the topology (vrfvnis said so): its VMs are left out.
+    leaf.vrfs = leaf.vrfs.filter((v) => vrfs.some((x) => x.name === v.vrf));
+    if (leaf.vrfs.length === 0) throw new UsageError(`leaf ${leaf.name} has no VRF with an L3 VNI (vni / l3vni)`, leaf.device.file);
+    if (!leaf.vrfs.some((v) => v.vrf === leaf.vrf)) ({ vrf: leaf.vrf, inst: leaf.inst } = leaf.vrfs[0]!);
+    for (const v of leaf.vrfs) resolveRouteTargets(leaf, v, vrfs, findings);
+  }
   const vms = leaves.flatMap((l) => planVms(l, vmDevices, options, findings));
   for (const d of vmDevices) {
     if (!vms.some((v) => v.device === d)) findings.push({ kind: 'unmatched-vm', node: d.name, message: `${d.file}: no leaf has a VRF neighbour at the other end of this device's BGP sessions; it is left out` });
@@ -82,11 +99,24 @@ export function planFabric(devices: DeviceConfig[], options: ImportOptions = {})
   return { vrfs, leaves, vms, ingress, weighting, findings };
 }
 
-/** The tenant VRF's BGP instance of a leaf: the first VRF instance, or the global one for a VRF with no instance. */
+/**
+ * A leaf and its tenant VRFs. The topology holds maximum-paths and multipath-relax per leaf, not per VRF: they come
+ * from the primary VRF (the first whose BGP instance has neighbours), and a VRF that differs is a finding.
+ */
 function planLeaf(d: DeviceConfig, findings: Finding[]): LeafPlan {
   const global = d.bgp.find((i) => i.vrf === undefined);
-  const inst = d.bgp.find((i) => i.vrf !== undefined);
-  const vrf = inst?.vrf ?? [...d.vrfs.keys()][0]!;
+  const names = [...new Set([...d.bgp.filter((i) => i.vrf !== undefined).map((i) => i.vrf!), ...d.vrfs.keys()])];
+  const vrfList: LeafVrf[] = names.map((vrf) => {
+    const v: LeafVrf = { vrf, rtImport: [], rtExport: [], rtAuto: false };
+    const inst = d.bgp.find((i) => i.vrf === vrf);
+    if (inst) v.inst = inst;
+    return v;
+  });
+  const primary = vrfList.find((v) => (v.inst?.neighbors.size ?? 0) > 0) ?? vrfList[0]!;
+  vrfList.splice(vrfList.indexOf(primary), 1);
+  vrfList.unshift(primary);
+  const inst = primary.inst;
+  const vrf = primary.vrf;
   const { vtep, source } = vtepOf(d, global, inst);
   if (source.startsWith('bgp router-id')) {
     findings.push({ kind: 'vtep', node: d.name, message: `VTEP ${formatIpv4(vtep)} taken from the ${source}: the config has no loopback address and no vxlan local address` });
@@ -96,11 +126,19 @@ function planLeaf(d: DeviceConfig, findings: Finding[]): LeafPlan {
   const mp = inst?.maxPaths ?? (ocnos ? global?.maxPaths : undefined);
   const relax = inst?.relax ?? (ocnos ? global?.relax : undefined);
   const leaf: LeafPlan = {
-    device: d, name: d.name, vtep, vtepSource: source, asn: inst?.asn ?? global?.asn ?? 0, vrf, inst,
+    device: d, name: d.name, vtep, vtepSource: source, asn: inst?.asn ?? global?.asn ?? 0, vrfs: vrfList, vrf,
     maximumPaths: mp?.n ?? (ocnos ? 1 : FRR_DEFAULT_MAXIMUM_PATHS),
-    relax: relax !== undefined, rtImport: [], rtExport: [], rtAuto: false,
+    relax: relax !== undefined,
   };
+  if (inst) leaf.inst = inst;
   if (mp) leaf.maximumPathsAt = mp.at;
+  for (const other of vrfList.slice(1)) {
+    const n = other.inst?.maxPaths?.n ?? (ocnos ? global?.maxPaths?.n : undefined) ?? (ocnos ? 1 : FRR_DEFAULT_MAXIMUM_PATHS);
+    const r = (other.inst?.relax ?? (ocnos ? global?.relax : undefined)) !== undefined;
+    if (other.inst?.neighbors.size && (n !== leaf.maximumPaths || r !== leaf.relax)) {
+      findings.push({ kind: 'per-vrf', node: d.name, message: `vrf ${other.vrf} has maximum-paths ${n}${r ? ', multipath-relax' : ''} but vrf ${vrf} has ${leaf.maximumPaths}${leaf.relax ? ', multipath-relax' : ''}: the topology holds one per leaf and uses vrf ${vrf}'s` });
+    }
+  }
   if (!ocnos && global?.relax && !inst?.relax && inst) {
     findings.push({ kind: 'multipath-relax', node: d.name, message: `${at(global.relax)}: multipath-relax is set in router bgp ${global.asn} only; FRR's VRF instance router bgp ${inst.asn} vrf ${vrf} does not inherit it, and its multipath is decided there` });
   }
@@ -153,42 +191,48 @@ function vrfVnis(leaves: DeviceConfig[], findings: Finding[]): { name: string; v
  * that does not export the VRF into EVPN exports none: FRR needs `advertise ipv4 unicast` in the VRF instance;
  * OcNOS exports a VRF with an L3 VNI by itself.
  */
-function resolveRouteTargets(leaf: LeafPlan, vrfs: { name: string; vni: number }[], findings: Finding[]): void {
+function resolveRouteTargets(leaf: LeafPlan, lv: LeafVrf, vrfs: { name: string; vni: number }[], findings: Finding[]): void {
   const d = leaf.device;
-  const vc = d.vrfs.get(leaf.vrf);
-  const vni = vc?.vni ?? vrfs.find((v) => v.name === leaf.vrf)?.vni;
-  const imp = [...(vc?.rtImport ?? []), ...(leaf.inst?.rtImport ?? [])];
-  const exp = [...(vc?.rtExport ?? []), ...(leaf.inst?.rtExport ?? [])];
-  leaf.rtAuto = imp.length === 0 && exp.length === 0;
-  leaf.rtImport = imp.length ? imp : vni !== undefined ? [`*:${vni}`] : [];
-  leaf.rtExport = exp.length ? exp : vni !== undefined ? [`${leaf.asn}:${vni}`] : [];
-  const advertises = d.dialect === 'ocnos' ? vc?.vni !== undefined : leaf.inst?.advertiseIpv4 !== undefined;
+  const vc = d.vrfs.get(lv.vrf);
+  const vni = vc?.vni ?? vrfs.find((v) => v.name === lv.vrf)?.vni;
+  const imp = [...(vc?.rtImport ?? []), ...(lv.inst?.rtImport ?? [])];
+  const exp = [...(vc?.rtExport ?? []), ...(lv.inst?.rtExport ?? [])];
+  lv.rtAuto = imp.length === 0 && exp.length === 0;
+  lv.rtImport = imp.length ? imp : vni !== undefined ? [`*:${vni}`] : [];
+  lv.rtExport = exp.length ? exp : vni !== undefined ? [`${leaf.asn}:${vni}`] : [];
+  const advertises = d.dialect === 'ocnos' ? vc?.vni !== undefined : lv.inst?.advertiseIpv4 !== undefined;
   if (!advertises) {
-    leaf.rtExport = [];
+    lv.rtExport = [];
     const global = d.bgp.find((i) => i.vrf === undefined);
     const hint = global?.advertiseIpv4 ? ` (${at(global.advertiseIpv4.at)} advertises the default VRF only)` : '';
-    if (d.dialect === 'frr' && leaf.inst?.neighbors.size) {
-      findings.push({ kind: 'no-advertise', node: d.name, message: `router bgp ${leaf.asn} vrf ${leaf.vrf} has no \`advertise ipv4 unicast\` under address-family l2vpn evpn${hint}: no other leaf learns its VMs' routes` });
+    if (d.dialect === 'frr' && lv.inst?.neighbors.size) {
+      findings.push({ kind: 'no-advertise', node: d.name, message: `router bgp ${leaf.asn} vrf ${lv.vrf} has no \`advertise ipv4 unicast\` under address-family l2vpn evpn${hint}: no other leaf learns its VMs' routes` });
     }
   }
 }
 
-/** A VM per EBGP neighbour of the leaf's VRF: its config when one of the files is that VM, else --vm-announce. */
+/** A VM per EBGP neighbour of each of the leaf's VRFs: its config when one of the files is that VM, else --vm-announce. */
 function planVms(leaf: LeafPlan, vmDevices: DeviceConfig[], options: ImportOptions, findings: Finding[]): VmPlan[] {
-  const inst = leaf.inst;
-  if (!inst) return [];
+  return leaf.vrfs.flatMap((lv) => (lv.inst ? planVrfVms(leaf, lv.vrf, lv.inst, vmDevices, options, findings) : []));
+}
+
+function planVrfVms(leaf: LeafPlan, vrf: string, inst: BgpInstance, vmDevices: DeviceConfig[], options: ImportOptions, findings: Finding[]): VmPlan[] {
   const out: VmPlan[] = [];
   for (const n of [...inst.neighbors.values()].sort((a, b) => a.address - b.address)) {
-    if (n.remoteAs === 'internal' || n.remoteAs === leaf.asn) {
-      findings.push({ kind: 'skipped-neighbor', node: leaf.name, message: `${at(n.at)}: neighbour ${formatIpv4(n.address)} is iBGP in vrf ${leaf.vrf}; only EBGP VMs are imported` });
+    if (n.remoteAs === undefined) {
+      findings.push({ kind: 'session', node: leaf.name, message: `${at(n.at)}: neighbour ${formatIpv4(n.address)} in vrf ${vrf} has no remote-as: no session comes up, and it is left out` });
+      continue;
+    }
+    if (n.remoteAs === 'internal' || n.remoteAs === inst.asn) {
+      findings.push({ kind: 'skipped-neighbor', node: leaf.name, message: `${at(n.at)}: neighbour ${formatIpv4(n.address)} is iBGP in vrf ${vrf}; only EBGP VMs are imported` });
       continue;
     }
     const device = vmDevices.find((d) => faces(d, n.address));
     const vm: VmPlan = {
       name: device?.name ?? `${leaf.name}-${formatIpv4(n.address)}`,
-      leaf: leaf.name, vrf: leaf.vrf, address: n.address,
+      leaf: leaf.name, vrf, address: n.address,
       asn: typeof n.remoteAs === 'number' ? n.remoteAs : (device?.bgp[0]?.asn ?? 0),
-      announce: [], note: '', neighbor: n,
+      announce: [], inst, note: '', neighbor: n,
     };
     if (device) vm.device = device;
     if (device) vmFromConfig(vm, leaf, device, findings);
@@ -241,12 +285,12 @@ function vmWithoutConfig(vm: VmPlan, leaf: LeafPlan, announce: Prefix4[], findin
   vm.announce = announce.map((p) => ({ ...p }));
   const what = announce.length ? `announces ${announce.map((p) => formatPrefix(p.prefix, p.length)).join(', ')} (--vm-announce)` : 'announces nothing (give its config, or --vm-announce PREFIX)';
   vm.note = announce.length ? 'no config: --vm-announce' : 'no config: announces nothing';
-  findings.push({ kind: 'no-vm-config', node: vm.name, message: `neighbour ${formatIpv4(vm.address)} of ${leaf.name} vrf ${leaf.vrf} (${at(vm.neighbor.at)}) has no config among the files: it ${what}` });
+  findings.push({ kind: 'no-vm-config', node: vm.name, message: `neighbour ${formatIpv4(vm.address)} of ${leaf.name} vrf ${vm.vrf} (${at(vm.neighbor.at)}) has no config among the files: it ${what}` });
 }
 
 /** The leaf's own inbound rule: FRR's ebgp-requires-policy drops everything from a neighbour without a route-map in. */
 function acceptedByLeaf(vm: VmPlan, leaf: LeafPlan, findings: Finding[]): void {
-  const inst = leaf.inst!;
+  const inst = vm.inst;
   const n = vm.neighbor;
   const active = (n.activated.has('ipv4') || inst.defaultIpv4Unicast) && !n.deactivated.has('ipv4') && !n.deactivated.has('all');
   if (!active) {
@@ -258,7 +302,7 @@ function acceptedByLeaf(vm: VmPlan, leaf: LeafPlan, findings: Finding[]): void {
   if (vm.announce.length && blockedByPolicy(leaf.device, inst, n, 'in')) {
     vm.note += `; ${leaf.name} accepts nothing (ebgp-requires-policy)`;
     vm.announce = [];
-    findings.push({ kind: 'ebgp-requires-policy', node: leaf.name, message: `${at(n.at)}: neighbour ${formatIpv4(n.address)} has no route-map in and FRR's \`bgp ebgp-requires-policy\` is on (the default since 7.4 outside \`frr defaults datacenter\`): ${leaf.name} accepts no routes from ${vm.name}; add \`no bgp ebgp-requires-policy\` to router bgp ${inst.asn} vrf ${leaf.vrf} or a route-map in` });
+    findings.push({ kind: 'ebgp-requires-policy', node: leaf.name, message: `${at(n.at)}: neighbour ${formatIpv4(n.address)} has no route-map in and FRR's \`bgp ebgp-requires-policy\` is on (the default since 7.4 outside \`frr defaults datacenter\`): ${leaf.name} accepts no routes from ${vm.name}; add \`no bgp ebgp-requires-policy\` to router bgp ${inst.asn} vrf ${vm.vrf} or a route-map in` });
   }
 }
 

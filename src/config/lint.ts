@@ -2,7 +2,7 @@
 
 import { HOP_VM, importsFrom, type Fabric } from '../fabric/converge.js';
 import { formatIpv4, formatPrefix } from '../wire/ipv4.js';
-import type { FabricPlan, LeafPlan } from './build.js';
+import type { FabricPlan, LeafPlan, LeafVrf } from './build.js';
 import type { Finding } from './model.js';
 
 const names = (xs: string[]): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
@@ -11,23 +11,26 @@ const names = (xs: string[]): string => (xs.length <= 1 ? xs.join('') : `${xs.sl
 export function lintFabric(plan: FabricPlan, fabric: Fabric): Finding[] {
   const out: Finding[] = [];
   for (const leaf of plan.leaves) {
-    out.push(...ebgpFindings(plan, fabric, leaf));
-    out.push(...evpnFindings(plan, fabric, leaf));
+    for (const lv of leaf.vrfs) {
+      out.push(...ebgpFindings(fabric, leaf, lv.vrf));
+      out.push(...evpnFindings(fabric, leaf, lv));
+    }
   }
   out.push(...duplicateRouterIds(plan));
   return out;
 }
 
 /** What the leaf's VMs offer for each prefix against the paths converge installed. */
-function ebgpFindings(plan: FabricPlan, fabric: Fabric, leaf: LeafPlan): Finding[] {
+function ebgpFindings(fabric: Fabric, leaf: LeafPlan, vrf: string): Finding[] {
   const out: Finding[] = [];
   const li = fabric.leafNames.indexOf(leaf.name);
-  const vms = fabric.topology.vms.map((v, i) => ({ v, i })).filter(({ v }) => v.leaf === leaf.name);
+  const vi = fabric.vrfNames.indexOf(vrf);
+  const vms = fabric.topology.vms.map((v, i) => ({ v, i })).filter(({ v }) => v.leaf === leaf.name && v.vrf === vrf);
   const prefixes = new Map<string, { prefix: number; length: number }>();
   for (const { v } of vms) for (const a of v.announce) prefixes.set(`${a.prefix}/${a.length}`, a);
   for (const p of prefixes.values()) {
     const offered = vms.filter(({ v }) => v.announce.some((a) => a.prefix === p.prefix && a.length === p.length));
-    const route = fabric.routes.find((r) => r.leaf === li && r.source === 'ebgp' && r.prefix === p.prefix && r.length === p.length);
+    const route = fabric.routes.find((r) => r.leaf === li && r.vrf === vi && r.source === 'ebgp' && r.prefix === p.prefix && r.length === p.length);
     const kept = new Set(route?.nextHops.filter((h) => h.kind === HOP_VM).map((h) => h.target) ?? []);
     if (kept.size >= offered.length || kept.size === 0) continue; // none kept: a static route owns the prefix
     const best = offered.find(({ i }) => kept.has(i))!;
@@ -35,7 +38,7 @@ function ebgpFindings(plan: FabricPlan, fabric: Fabric, leaf: LeafPlan): Finding
     const byAs = leaf.relax ? [] : lost.filter(({ v }) => v.asn !== best.v.asn);
     const byCount = lost.filter((x) => !byAs.includes(x));
     const prefix = formatPrefix(p.prefix, p.length);
-    const where = `router bgp ${leaf.asn} vrf ${leaf.vrf}`;
+    const where = `router bgp ${leaf.asn} vrf ${vrf}`;
     if (byCount.length) out.push(tooFewPaths(leaf, 'EBGP paths', prefix, offered.length, kept.size, byCount.map((x) => x.v.name), tieBreak(best.v, offered.map((x) => x.v)), where));
     if (byAs.length) {
       out.push({
@@ -70,24 +73,25 @@ function tooFewPaths(leaf: LeafPlan, what: string, prefix: string, offered: numb
 }
 
 /** Type-5 routes another leaf exports that this leaf does not import, or imports but does not install. */
-function evpnFindings(plan: FabricPlan, fabric: Fabric, leaf: LeafPlan): Finding[] {
+function evpnFindings(fabric: Fabric, leaf: LeafPlan, lv: LeafVrf): Finding[] {
   const out: Finding[] = [];
   const t = fabric.topology;
   const li = fabric.leafNames.indexOf(leaf.name);
   const me = t.leaves[li]!;
-  const vi = fabric.vrfNames.indexOf(leaf.vrf);
-  const offers = fabric.evpn.filter((e) => e.vrf === vi && e.leaf !== li && (t.leaves[e.leaf]!.routeTargets[leaf.vrf]?.export.length ?? 1) > 0);
-  const refused = [...new Set(offers.filter((e) => !importsFrom(me, t.leaves[e.leaf]!, leaf.vrf)).map((e) => e.leaf))];
+  const vrf = lv.vrf;
+  const vi = fabric.vrfNames.indexOf(vrf);
+  const offers = fabric.evpn.filter((e) => e.vrf === vi && e.leaf !== li && (t.leaves[e.leaf]!.routeTargets[vrf]?.export.length ?? 1) > 0);
+  const refused = [...new Set(offers.filter((e) => !importsFrom(me, t.leaves[e.leaf]!, vrf)).map((e) => e.leaf))];
   if (refused.length) {
     const all = refused.length === new Set(offers.map((e) => e.leaf)).size;
-    const theirs = refused.map((o) => `${fabric.leafNames[o]} exports ${t.leaves[o]!.routeTargets[leaf.vrf]?.export.join(' ') ?? 'auto'}`).join('; ');
+    const theirs = refused.map((o) => `${fabric.leafNames[o]} exports ${t.leaves[o]!.routeTargets[vrf]?.export.join(' ') ?? 'auto'}`).join('; ');
     out.push({
       kind: 'route-target', node: leaf.name,
-      message: `${all ? `${leaf.name} imports nothing into vrf ${leaf.vrf}` : `${leaf.name} does not import ${names(refused.map((o) => fabric.leafNames[o]!))}'s routes`}: its import route-targets ${leaf.rtImport.join(' ') || '(none)'} match none of theirs (${theirs}); those VTEPs get no traffic from ${leaf.name}`,
+      message: `${all ? `${leaf.name} imports nothing into vrf ${vrf}` : `${leaf.name} does not import ${names(refused.map((o) => fabric.leafNames[o]!))}'s routes`}: its import route-targets ${lv.rtImport.join(' ') || '(none)'} match none of theirs (${theirs}); those VTEPs get no traffic from ${leaf.name}`,
     });
   }
   const byPrefix = new Map<string, number[]>();
-  for (const e of offers) if (importsFrom(me, t.leaves[e.leaf]!, leaf.vrf)) byPrefix.set(`${e.prefix}/${e.length}`, [...(byPrefix.get(`${e.prefix}/${e.length}`) ?? []), e.leaf]);
+  for (const e of offers) if (importsFrom(me, t.leaves[e.leaf]!, vrf)) byPrefix.set(`${e.prefix}/${e.length}`, [...(byPrefix.get(`${e.prefix}/${e.length}`) ?? []), e.leaf]);
   for (const [k, origins] of byPrefix) {
     const [prefix, length] = k.split('/').map(Number) as [number, number];
     const route = fabric.routes.find((r) => r.leaf === li && r.vrf === vi && r.prefix === prefix && r.length === length);
@@ -97,10 +101,10 @@ function evpnFindings(plan: FabricPlan, fabric: Fabric, leaf: LeafPlan): Finding
     const ases = [...new Set(origins.map((o) => t.leaves[o]!.asn))];
     const p = formatPrefix(prefix, length);
     if (!leaf.relax && ases.length > 1) {
-      out.push({ kind: 'multipath-relax', node: leaf.name, message: `type-5 paths for ${p} arrive from ${ases.length} neighbour ASes (${ases.join(', ')}: the leaves peer directly) and router bgp ${leaf.asn} vrf ${leaf.vrf} has no multipath-relax: ${leaf.name} installs ${kept.length} of ${origins.length} VTEPs; ${names(lost)} get${lost.length === 1 ? 's' : ''} no traffic from it; add \`bgp bestpath as-path multipath-relax\`` });
+      out.push({ kind: 'multipath-relax', node: leaf.name, message: `type-5 paths for ${p} arrive from ${ases.length} neighbour ASes (${ases.join(', ')}: the leaves peer directly) and router bgp ${leaf.asn} vrf ${vrf} has no multipath-relax: ${leaf.name} installs ${kept.length} of ${origins.length} VTEPs; ${names(lost)} get${lost.length === 1 ? 's' : ''} no traffic from it; add \`bgp bestpath as-path multipath-relax\`` });
     } else {
       const first = route.nextHops[0]!;
-      out.push(tooFewPaths(leaf, 'type-5 paths (VTEPs)', p, origins.length, kept.length, lost, `${fabric.leafNames[first.target]}: the lowest VTEP ${formatIpv4(first.address)}`, `router bgp ${leaf.asn} vrf ${leaf.vrf}`));
+      out.push(tooFewPaths(leaf, 'type-5 paths (VTEPs)', p, origins.length, kept.length, lost, `${fabric.leafNames[first.target]}: the lowest VTEP ${formatIpv4(first.address)}`, `router bgp ${leaf.asn} vrf ${vrf}`));
     }
   }
   return out;

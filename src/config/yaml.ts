@@ -37,7 +37,7 @@ function leafYaml(l: LeafPlan): string[] {
     `    maximum-paths: ${l.maximumPaths}   # ${mpNote}`,
     `    multipath-relax: ${l.relax}   # ${relaxNote}`,
     '    route-targets:',
-    `      ${key(l.vrf)}: { import: ${list(l.rtImport)}, export: ${list(l.rtExport)} }   # ${l.rtAuto ? 'auto-derived' : 'as configured'}${l.rtExport.length ? '' : '; exports nothing into EVPN'}`,
+    ...l.vrfs.map((v) => `      ${key(v.vrf)}: { import: ${list(v.rtImport)}, export: ${list(v.rtExport)} }   # ${v.rtAuto ? 'auto-derived' : 'as configured'}${v.rtExport.length ? '' : '; exports nothing into EVPN'}`),
   ];
 }
 

@@ -153,6 +153,40 @@ describe('import of the built-in fabric written as FRR configs', () => {
   });
 });
 
+describe('import: two tenants and peer-groups, as FRR writes them', () => {
+  const leaf = [
+    'frr version 8.4.4', 'frr defaults datacenter', 'hostname leaf-9', '!',
+    'vrf RED', ' vni 20100', 'exit-vrf', '!', 'vrf BLUE', ' vni 20200', 'exit-vrf', '!',
+    'interface lo', ' ip address 10.9.9.9/32', 'exit', '!',
+    'router bgp 65009 vrf RED',
+    ' neighbor VMS peer-group', ' neighbor VMS remote-as external', ' neighbor 172.20.0.1 peer-group VMS', ' neighbor 172.20.0.3 peer-group VMS',
+    ' !', ' address-family ipv4 unicast', '  neighbor VMS activate', '  maximum-paths 2', ' exit-address-family',
+    ' !', ' address-family l2vpn evpn', '  advertise ipv4 unicast', ' exit-address-family', 'exit', '!',
+    'router bgp 65009 vrf BLUE',
+    ' neighbor 172.21.0.1 remote-as 65200',
+    ' !', ' address-family ipv4 unicast', '  maximum-paths 4', ' exit-address-family',
+    ' !', ' address-family l2vpn evpn', '  advertise ipv4 unicast', ' exit-address-family', 'exit', '!', '',
+  ].join('\n');
+  const vm = (name: string, me: string, peer: string, asn: number, net: string): ConfigText => ({
+    file: `${name}.conf`,
+    text: ['frr version 8.4.4', 'frr defaults datacenter', `hostname ${name}`, `router bgp ${asn}`, ` neighbor ${peer} remote-as 65009`, ' address-family ipv4 unicast', `  network ${net}`, ' exit-address-family', 'exit', ''].join('\n'),
+  });
+  const r = importConfigs([{ file: 'leaf-9.conf', text: leaf }, vm('red-1', '172.20.0.1', '172.20.0.0', 65101, '10.50.0.0/24'), vm('red-2', '172.20.0.3', '172.20.0.2', 65101, '10.50.0.0/24'), vm('blue-1', '172.21.0.1', '172.21.0.0', 65200, '10.60.0.0/24')], { ingress: 'leaf-9' });
+
+  it('reads both VRFs with their VNIs and route-targets, and VMs through a peer-group with remote-as external', () => {
+    expect(r.topology.vrfs).toEqual([{ name: 'RED', vni: 20100 }, { name: 'BLUE', vni: 20200 }]);
+    expect(r.topology.vms.map((v) => [v.name, v.vrf, v.asn])).toEqual([['red-1', 'RED', 65101], ['red-2', 'RED', 65101], ['blue-1', 'BLUE', 65200]]);
+    expect(r.topology.leaves[0]!.routeTargets).toEqual({ RED: { import: ['*:20100'], export: ['65009:20100'] }, BLUE: { import: ['*:20200'], export: ['65009:20200'] } });
+    const red = r.fabric.routes.find((x) => r.fabric.vrfNames[x.vrf] === 'RED')!;
+    expect(red.nextHops.map((h) => r.fabric.vmNames[h.target])).toEqual(['red-1', 'red-2']);
+  });
+
+  it('says the per-VRF maximum-paths the topology cannot hold; datacenter defaults need no policy', () => {
+    expect(r.warnings.map((w) => w.kind)).toEqual(['per-vrf']);
+    expect(r.warnings[0]!.message).toBe("vrf BLUE has maximum-paths 4 but vrf RED has 2: the topology holds one per leaf and uses vrf RED's");
+  });
+});
+
 describe('import of the seed, exactly as printed', () => {
   it('reads Leaf-3 as OcNOS: VTEP from its router-id, a single best path, and the lint names the missing max-paths', () => {
     const r = importConfigs([seed('leaf-3.conf')], { vmAnnounce: ANNOUNCE, ingress: 'leaf-3' });
@@ -188,6 +222,31 @@ describe('import of the seed, exactly as printed', () => {
     expect(kinds(r.warnings)).not.toContain('too-few-paths');
     const rep = replay(r.fabric);
     for (const v of rep.vms) expect(Math.abs(v.share - 1 / 3)).toBeLessThan(0.02);
+  });
+
+  it('OcNOS max-paths at router bgp level counts for the VRF too', () => {
+    const leaf3 = seed('leaf-3.conf');
+    leaf3.text = leaf3.text.replace('address-family l2vpn evpn\n', 'max-paths ebgp 3\naddress-family l2vpn evpn\n');
+    const r = importConfigs([leaf3], { vmAnnounce: ANNOUNCE, ingress: 'leaf-3' });
+    expect(r.topology.leaves[0]!.maximumPaths).toBe(3);
+  });
+
+  it('reads the OcNOS 6.6 lab syntax: ip vrf, l3vni, route-target both, nvo vxlan vtep-ip-global, address-family ipv4 vrf', () => {
+    const text = [
+      'hostname leaf-7', '!', 'ip vrf T', ' rd 10.7.7.7:1', ' route-target both 65000:100', ' l3vni 100', '!',
+      'mac vrf M', ' rd 10.7.7.7:2', ' route-target both 65000:200', '!', 'nvo vxlan enable', 'nvo vxlan irb', 'nvo vxlan vtep-ip-global 10.7.7.7', '!',
+      'nvo vxlan id 200 ingress-replication inner-vid-disabled', ' vxlan host-reachability-protocol evpn-bgp M', ' evpn irb1', '!',
+      'router bgp 65007', ' bgp router-id 1.1.1.7', ' neighbor 10.0.0.1 remote-as 65000', ' !',
+      ' address-family ipv4 vrf T', ' max-paths ebgp 64', ' redistribute connected', ' neighbor 172.30.0.1 remote-as 65100', ' neighbor 172.30.0.1 activate',
+      ' neighbor 172.30.0.3 remote-as 65100', ' neighbor 172.30.0.3 activate', ' exit-address-family', '!',
+      ' address-family l2vpn evpn', ' neighbor 10.0.0.1 activate', ' exit-address-family', '!', '',
+    ].join('\n');
+    const r = importConfigs([{ file: 'leaf-7.cfg', text }], { vmAnnounce: ANNOUNCE, ingress: 'leaf-7' });
+    const leaf = r.topology.leaves[0]!;
+    expect([r.devices[0]!.dialect, leaf.vtep, leaf.maximumPaths, leaf.routeTargets]).toEqual(['ocnos', 0x0a070707, 64, { T: { import: ['65000:100'], export: ['65000:100'] } }]);
+    expect(r.topology.vrfs).toEqual([{ name: 'T', vni: 100 }]);
+    expect(r.topology.vms.map((v) => [v.address, v.asn, v.vrf])).toEqual([[0xac1e0001, 65100, 'T'], [0xac1e0003, 65100, 'T']]);
+    expect(r.warnings.filter((w) => w.kind !== 'no-vm-config')).toEqual([]);
   });
 
   it('a VM neighbour with no config and no --vm-announce announces nothing, and the ingress must then be said', () => {
