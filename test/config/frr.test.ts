@@ -26,6 +26,10 @@ interface Case {
   name: string;
   leaf: string[]; // extra lines in the leaf's BGP instance
   vmAs: number[];
+  /** keep FRR's default `bgp ebgp-requires-policy` on the leaf (no `no bgp ebgp-requires-policy` line) */
+  policy?: boolean;
+  /** extra top-level lines of the leaf (route-maps) */
+  tail?: string[];
   /** the VMs' router-ids (default: each VM's own address) */
   routerIds?: string[];
   /** how many paths FRR installs: pinned too, so the case cannot pass by both sides agreeing on nothing */
@@ -40,13 +44,14 @@ function leafConfig(c: Case, vrf: boolean): string {
     ...(vrf ? ['vrf TENANT-A', ' vni 10100', 'exit-vrf'] : []),
     `router bgp 65003${vrf ? ' vrf TENANT-A' : ''}`,
     ' bgp router-id 10.1.1.3',
-    ' no bgp ebgp-requires-policy',
+    ...(c.policy ? [] : [' no bgp ebgp-requires-policy']),
     ...c.leaf.filter((l) => !l.startsWith('  ')),
-    ...VMS.map((a, i) => ` neighbor ${formatIpv4(a)} remote-as ${c.vmAs[i]}`),
+    ...VMS.flatMap((a, i) => [` neighbor ${formatIpv4(a)} remote-as ${c.vmAs[i]}`, ` neighbor ${formatIpv4(a)} timers connect 1`]),
     ' address-family ipv4 unicast',
     ...c.leaf.filter((l) => l.startsWith('  ')),
     ' exit-address-family',
     'exit',
+    ...(c.tail ?? []),
     '',
   ].join('\n');
 }
@@ -55,7 +60,7 @@ function vmConfig(i: number, c: Case): string {
   const me = formatIpv4(VMS[i]!);
   return [
     'frr version 8.4.4', 'frr defaults traditional', `hostname VM-${'ABC'[i]}`,
-    `router bgp ${c.vmAs[i]}`, ` bgp router-id ${c.routerIds?.[i] ?? me}`, ' no bgp ebgp-requires-policy', ` neighbor ${formatIpv4(VMS[i]! - 1)} remote-as 65003`,
+    `router bgp ${c.vmAs[i]}`, ` bgp router-id ${c.routerIds?.[i] ?? me}`, ' no bgp ebgp-requires-policy', ` neighbor ${formatIpv4(VMS[i]! - 1)} remote-as 65003`, ` neighbor ${formatIpv4(VMS[i]! - 1)} timers connect 1`,
     ' address-family ipv4 unicast', '  network 192.168.100.10/32', ' exit-address-family', 'exit', '',
   ].join('\n');
 }
@@ -107,10 +112,10 @@ function stop(n: string, which: string): void {
   rmSync(pidFile, { force: true });
 }
 
+/** A daemon that has exited may stay a zombie here (PID 1 need not reap): only a running process counts. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -128,23 +133,24 @@ async function converged(c: Case): Promise<string[]> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const sum = vtysh('leaf', 'show bgp ipv4 unicast summary json');
-    const peers = Object.values((JSON.parse(sum || '{}') as { peers?: Record<string, { state: string; pfxRcd: number }> }).peers ?? {});
-    if (peers.length === 3 && peers.every((p) => p.state === 'Established' && p.pfxRcd === 1)) break;
+    const peers = Object.values((JSON.parse(sum || '{}') as { peers?: Record<string, { state: string; pfxRcd?: number }> }).peers ?? {});
+    // With the policy rule on and no route-map in, FRR receives nothing: an established session is then all there is.
+    if (peers.length === 3 && peers.every((p) => p.state === 'Established' && (c.paths === 0 || p.pfxRcd === 1))) break;
     if (Date.now() > deadline) throw new Error(`FRR did not converge: ${sum}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  await new Promise((r) => setTimeout(r, 1500)); // bestpath and zebra's install run after the last update
-  const routes = JSON.parse(vtysh('leaf', 'show ip route 192.168.100.10/32 json')) as Record<string, { protocol: string; nexthops: { ip: string; fib?: boolean }[] }[]>;
-  const bgp = routes['192.168.100.10/32']!.find((r) => r.protocol === 'bgp')!;
-  return bgp.nexthops.filter((h) => h.fib).map((h) => h.ip).sort();
+  await new Promise((r) => setTimeout(r, c.paths === 0 ? 4000 : 1500)); // bestpath and zebra's install run after the last update
+  const routes = JSON.parse(vtysh('leaf', 'show ip route 192.168.100.10/32 json') || '{}') as Record<string, { protocol: string; nexthops: { ip: string; fib?: boolean }[] }[]>;
+  const bgp = routes['192.168.100.10/32']?.find((r) => r.protocol === 'bgp');
+  return (bgp?.nexthops ?? []).filter((h) => h.fib).map((h) => h.ip).sort();
 }
 
 /** What the importer says leaf-3 installs from the same statements, as a VRF instance. */
 function imported(c: Case): string[] {
   const configs = [{ file: 'leaf-3.conf', text: leafConfig(c, true) }, ...VMS.map((_, i) => ({ file: `vm-${i}.conf`, text: vmConfig(i, c) }))];
   const r = importConfigs(configs, { ingress: 'leaf-3' });
-  const route = r.fabric.routes.find((x) => x.source === 'ebgp')!;
-  return route.nextHops.map((h) => formatIpv4(h.address)).sort();
+  const route = r.fabric.routes.find((x) => x.source === 'ebgp');
+  return (route?.nextHops ?? []).map((h) => formatIpv4(h.address)).sort();
 }
 
 const CASES: Case[] = [
@@ -156,6 +162,13 @@ const CASES: Case[] = [
   { name: 'maximum-paths 1, router-ids reversed', leaf: [' bgp bestpath compare-routerid', '  maximum-paths 1'], vmAs: [65100, 65100, 65100], routerIds: ['10.0.0.3', '10.0.0.2', '10.0.0.1'], paths: 1 },
   { name: 'maximum-paths 3', leaf: ['  maximum-paths 3'], vmAs: [65100, 65100, 65100], paths: 3 },
   { name: 'three VM ASes, no multipath-relax', leaf: [' bgp bestpath compare-routerid'], vmAs: [65100, 65101, 65102], paths: 1 },
+  { name: "FRR's default ebgp-requires-policy and no route-map in: nothing installed", leaf: [], vmAs: [65100, 65100, 65100], policy: true, paths: 0 },
+  {
+    name: 'ebgp-requires-policy with a route-map in on each neighbour',
+    leaf: VMS.map((a) => `  neighbor ${formatIpv4(a)} route-map ALLOW in`),
+    tail: ['route-map ALLOW permit 10', 'exit'],
+    vmAs: [65100, 65100, 65100], policy: true, paths: 3,
+  },
   { name: 'three VM ASes, multipath-relax', leaf: [' bgp bestpath as-path multipath-relax'], vmAs: [65100, 65101, 65102], paths: 3 },
 ];
 

@@ -115,6 +115,14 @@ describe('import of the built-in fabric written as FRR configs', () => {
     expect(kinds(r.warnings)).toContain('route-target');
   });
 
+  it('a leaf without `advertise ipv4 unicast` in its VRF instance exports nothing: the border never learns its VMs', () => {
+    const r = importConfigs(frrConfigs({ 'leaf-2': (t) => t.replace(/(router bgp 65002 vrf TENANT-A[\s\S]*?)  advertise ipv4 unicast\n/, '$1') }));
+    expect(r.warnings.map((w) => w.kind)).toEqual(['no-advertise']);
+    expect(r.warnings[0]!.message).toBe('router bgp 65002 vrf TENANT-A has no `advertise ipv4 unicast` under address-family l2vpn evpn: no other leaf learns its VMs\' routes');
+    const border = r.fabric.routes.find((x) => r.fabric.leafNames[x.leaf] === 'border')!;
+    expect(border.nextHops.map((h) => r.fabric.leafNames[h.target])).toEqual(['leaf-1', 'leaf-3']);
+  });
+
   it('FRR\'s default ebgp-requires-policy: a VM with no policy sends nothing', () => {
     const r = importConfigs(frrConfigs({ 'VM-B': (t) => t.replace(' no bgp ebgp-requires-policy\n', '') }));
     expect(r.topology.vms.find((v) => v.name === 'VM-B')!.announce).toEqual([]);
