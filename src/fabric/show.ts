@@ -113,7 +113,7 @@ export function showBgp(fabric: Fabric, node?: string, vrf?: string): string {
       out.push(`${me.name}# show bgp vrf ${vrfName} summary`);
       out.push(`IPv4 Unicast Summary (VRF ${vrfName}):`);
       out.push(`BGP router identifier ${formatIpv4(me.vtep)}, local AS number ${me.asn}`);
-      out.push(`Multipath: EBGP maximum-paths ${me.maximumPaths}`);
+      out.push(`Multipath: EBGP maximum-paths ${me.maximumPaths}${me.multipathRelax === false ? ', same neighbour AS only (no as-path multipath-relax)' : ''}`);
       out.push('');
       out.push('Neighbor        V         AS State/PfxRcd Desc');
       const peers = t.vms.map((v, i) => ({ v, i })).filter(({ v }) => v.leaf === me.name && v.vrf === vrfName);

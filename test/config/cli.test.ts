@@ -19,6 +19,10 @@ describe('ecmp-emu import', () => {
     const show = emu(['show', 'route', '--topology', out]);
     expect(show.stdout).toContain('B>* 192.168.100.10/32 [20/0] via 172.16.3.1 (vm-a), weight 1');
     expect(show.stdout.match(/ via /g)).toHaveLength(1);
+    const bgp = emu(['show', 'bgp', '--topology', out]).stdout;
+    expect(bgp).toContain('Multipath: EBGP maximum-paths 1, same neighbour AS only (no as-path multipath-relax)');
+    expect(bgp).toContain('192.168.100.10/32: 1 EBGP path installed (multipath)');
+    expect(emu(['show', 'evpn', '--topology', out]).stdout).toContain('RT:65003:10100 ET:8');
   });
 
   it('--json holds the topology text and the warnings', () => {

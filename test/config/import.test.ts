@@ -135,6 +135,20 @@ describe('import of the built-in fabric written as FRR configs', () => {
     expect(leaf.fabric.routes.some((x) => x.source === 'ebgp' && leaf.fabric.leafNames[x.leaf] === 'leaf-3')).toBe(false);
   });
 
+  it('multipath-relax only in the default instance does not reach FRR\'s VRF instance, and says so', () => {
+    const r = importConfigs(frrConfigs({ border: (t) => t.replace(' bgp bestpath as-path multipath-relax\n', '').replace(' no bgp ebgp-requires-policy\n neighbor 10.1.1.1', ' no bgp ebgp-requires-policy\n bgp bestpath as-path multipath-relax\n neighbor 10.1.1.1') }));
+    const msgs = r.warnings.filter((w) => w.kind === 'multipath-relax').map((w) => w.message);
+    expect(msgs[0]).toMatch(/^border\.conf line \d+: multipath-relax is set in router bgp 65000 only; FRR's VRF instance router bgp 65000 vrf TENANT-A does not inherit it/);
+    expect(msgs[1]).toContain('installs 1 of 3 VTEPs');
+  });
+
+  it('a remote-as that does not match the other side brings no session up', () => {
+    const r = importConfigs(frrConfigs({ 'VM-B': (t) => t.replace('remote-as 65003', 'remote-as 65033') }));
+    const w = r.warnings.find((x) => x.kind === 'session')!;
+    expect([w.node, w.message]).toEqual(['VM-B', 'VM-B.conf line 18: neighbour 172.16.3.2 remote-as 65033, but leaf-3 is AS 65003: the session does not come up']);
+    expect(r.topology.vms.find((v) => v.name === 'VM-B')!.announce).toEqual([]);
+  });
+
   it('a VM announcing nothing, and VMs sharing a router-id, are findings', () => {
     const r = importConfigs(frrConfigs({
       'VM-C': (t) => t.replace('  network 192.168.100.10/32\n', ''),
