@@ -28,3 +28,8 @@ export * from './stats/fairness.js';
 export type * from './stats/types.js';
 export type * from './stats/trials.js';
 export { renderCsv, renderHtml, renderJson, renderText } from './report/index.js';
+export { formatFinding, importConfigFiles, importConfigs, parseDeviceConfig } from './config/index.js';
+export type { ConfigText, DeviceConfig, Dialect, Finding, ImportOptions, ImportResult } from './config/index.js';
+export { initTopology } from './config/init.js';
+export { profileCapture } from './analysis/profile.js';
+export { unroutedDestinations } from './analysis/unrouted.js';
