@@ -47,6 +47,15 @@ describe('ecmp-emu import', () => {
   });
 });
 
+describe('ecmp-emu demo', () => {
+  it("its lesson names the seed's missing max-paths, in this trace's numbers", () => {
+    const r = emu(['demo']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("The seed's own Leaf-3 config has no `max-paths ebgp` line");
+    expect(r.stdout).toMatch(/this trace gives leaf-3's VMs 172\.16\.3\.1 3\d\.\d%, 172\.16\.3\.3 0\.0%, 172\.16\.3\.5 0\.0%\./);
+  });
+});
+
 describe('ecmp-emu init', () => {
   it('with no capture prints the built-in fabric, commented', () => {
     const r = emu(['init']);
