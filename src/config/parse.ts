@@ -254,6 +254,8 @@ class Parser {
     const target = w[1]!;
     const address = tryParseIpv4(target);
     const opt = w[2];
+    if (address < 0 && target.includes(':')) return (this.skip('IPv6 neighbours are not imported (IPv4 only)'), true);
+    if (address < 0 && opt === 'interface') return (this.skip('unnumbered (interface) sessions are not imported: a VM needs an address'), true);
     if (address < 0) return this.peerGroup(inst, target, w);
     let n = inst.neighbors.get(address);
     if (!n) {

@@ -169,6 +169,15 @@ describe('import of the built-in fabric written as FRR configs', () => {
     expect(partial.warnings.find((w) => w.kind === 'link-bandwidth')!.message).toContain('FRR weights only when every multipath carries it');
   });
 
+  it('IPv6 and unnumbered neighbours are skipped with a warning, not read as peer-groups', () => {
+    const r = importConfigs(frrConfigs({ 'leaf-1': (t) => t.replace(' neighbor 172.16.1.1 remote-as 65100\n', ' neighbor 172.16.1.1 remote-as 65100\n neighbor 2001:db8::2 remote-as 65100\n neighbor swp7 interface remote-as external\n') }));
+    expect(r.warnings.map((w) => w.message.replace(/ line \d+/, ''))).toEqual([
+      'leaf-1.conf: skipped `neighbor 2001:db8::2 remote-as 65100` (IPv6 neighbours are not imported (IPv4 only))',
+      'leaf-1.conf: skipped `neighbor swp7 interface remote-as external` (unnumbered (interface) sessions are not imported: a VM needs an address)',
+    ]);
+    expect(r.topology.vms).toHaveLength(5);
+  });
+
   it('a line it does not understand is skipped with a warning naming file and line', () => {
     const r = importConfigs(frrConfigs({ 'leaf-1': (t) => t.replace('!\ninterface lo', '!\nfrobnicate the widget\n!\ninterface lo') }));
     expect(r.warnings).toEqual([{ kind: 'skipped-line', node: 'leaf-1', message: 'leaf-1.conf line 12: skipped `frobnicate the widget` (not understood)' }]);
