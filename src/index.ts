@@ -33,3 +33,8 @@ export { CAPTURE_SKIP_REASONS, CorruptCaptureError } from './capture/reader.js';
 export { SflowFeeder, feedSflowCapture } from './capture/sflow.js';
 export { buildSflowDatagram, SflowCounts, SFLOW_PORT, walkSflowDatagram } from './wire/sflow.js';
 export { addCaptureFindings, addSampledFindings } from './engine/report.js';
+export { formatFinding, importConfigFiles, importConfigs, parseDeviceConfig } from './config/index.js';
+export type { ConfigText, DeviceConfig, Dialect, Finding, ImportOptions, ImportResult } from './config/index.js';
+export { initTopology } from './config/init.js';
+export { profileCapture } from './analysis/profile.js';
+export { unroutedDestinations } from './analysis/unrouted.js';

@@ -9,6 +9,8 @@ import { registerGenerate } from './generate.js';
 import { registerFailover } from './failover.js';
 import { registerFuzz } from './fuzz.js';
 import { registerHash } from './hash.js';
+import { registerImport } from './import.js';
+import { registerInit } from './init.js';
 import { registerReplay } from './replay.js';
 import { registerRoute } from './route.js';
 import { registerShow } from './show.js';
@@ -22,6 +24,8 @@ export function registerCommands(program: Command): void {
   registerFuzz(program);
   registerGenerate(program);
   registerHash(program);
+  registerImport(program);
+  registerInit(program);
   registerReplay(program);
   registerRoute(program);
   registerShow(program);

@@ -41,6 +41,10 @@ export class Engine {
   // Per-batch columns (struct of arrays), sized for the largest batch seen.
   private flowOf = new Int32Array(256);
   private l3Of = new Int32Array(256);
+  /** A skipped frame's flow (no-route, say), or -1 when it never became a flow (cut short, not IP). */
+  private skipOf = new Int32Array(256);
+  /** classify's and classifyFast's flow for a frame they skip, as skipOf holds it. */
+  private skipFlow = -1;
   /** The flow-table meta of a client TCP and UDP flow entering at the ingress leaf (the fast path's two cases). */
   private readonly metaTcp: number;
   private readonly metaUdp: number;
@@ -67,9 +71,11 @@ export class Engine {
     if (this.flowOf.length < n) {
       this.flowOf = new Int32Array(n);
       this.l3Of = new Int32Array(n);
+      this.skipOf = new Int32Array(n);
     }
     const flowOf = this.flowOf;
     const l3Of = this.l3Of;
+    const skipOf = this.skipOf;
     const buf = batch.buf;
     const view = this.viewOf(buf);
     const offsetA = batch.offset;
@@ -89,15 +95,17 @@ export class Engine {
         if (f !== NOT_FAST) {
           flowOf[i] = f;
           l3Of[i] = off + 14;
+          skipOf[i] = this.skipFlow;
           continue;
         }
       }
       flowOf[i] = this.classify(buf, off, cap, linkTypeA[i]!);
       l3Of[i] = this.key.l3Offset;
+      skipOf[i] = this.skipFlow;
     }
     this.packets += n;
     this.bytes = bytes;
-    // Stage 2: count packets and bytes per flow; skipped frames per reason.
+    // Stage 2: count packets and bytes per flow; skipped frames per reason (and on their flow, when they have one).
     const fp = flows.packets;
     const fb = flows.bytes;
     const skipped = this.skipped;
@@ -105,6 +113,11 @@ export class Engine {
       const f = flowOf[i]!;
       if (f < 0) {
         skipped[-f - 1]!++;
+        const g = skipOf[i]!;
+        if (g >= 0) {
+          fp[g]!++;
+          fb[g]! += origLenA[i]!;
+        }
         continue;
       }
       fp[f]!++;
@@ -147,7 +160,9 @@ export class Engine {
       if (f === NOT_FAST) f = this.classify(buf, off, capLen, linkType);
       if (f < 0) {
         skipped[-f - 1]!++;
-      } else {
+        f = this.skipFlow;
+      }
+      if (f >= 0) {
         // flows.packets is read per frame: inserting a new flow may have grown the table's columns.
         flows.packets[f]!++;
         flows.bytes[f]! += origLen;
@@ -186,7 +201,9 @@ export class Engine {
     const f = flows.findOrInsert(src, dst, ports, proto === 6 ? this.metaTcp : this.metaUdp);
     if (flows.isNew) this.forward(f, this.fabric.ingressLeaf, this.fabric.ingressVrf, src >>> 0, dst >>> 0, proto, ports >>> 16, dport, -1);
     const reason = flows.reason[f]!;
-    return reason === 0 ? f : -reason - 1;
+    if (reason === 0) return f;
+    this.skipFlow = f;
+    return -reason - 1;
   }
 
   /**
@@ -199,6 +216,11 @@ export class Engine {
     const f = this.classify(buf, offset, capLen, linkType);
     if (f < 0) {
       this.skipped[-f - 1]! += weight;
+      const g = this.skipFlow;
+      if (g >= 0) {
+        this.flows.packets[g]! += weight;
+        this.flows.bytes[g]! += origLen * weight;
+      }
       return;
     }
     this.flows.packets[f]! += weight;
@@ -220,12 +242,12 @@ export class Engine {
     this.packets += packets;
     this.bytes += bytes;
     const reason = flows.reason[f]!;
+    flows.packets[f]! += packets;
+    flows.bytes[f]! += bytes;
     if (reason !== 0) {
       this.skipped[reason]! += packets;
       return -reason - 1;
     }
-    flows.packets[f]! += packets;
-    flows.bytes[f]! += bytes;
     return f;
   }
 
@@ -233,6 +255,7 @@ export class Engine {
   private classify(buf: Uint8Array, offset: number, capLen: number, linkType: number): number {
     const key = this.key;
     const fabric = this.fabric;
+    this.skipFlow = -1;
     decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key, this.unwrap);
     if (key.reason !== REASON_OK) return -key.reason - 1;
     let leaf = fabric.ingressLeaf;
@@ -263,7 +286,9 @@ export class Engine {
     const f = flows.findOrInsert(src | 0, dst | 0, (sport << 16) | dport, FlowTable.meta(proto, leaf, vrf));
     if (flows.isNew) this.forward(f, leaf, vrf, src, dst, proto, sport, dport, arrived);
     const reason = flows.reason[f]!;
-    return reason === 0 ? f : -reason - 1;
+    if (reason === 0) return f;
+    this.skipFlow = f;
+    return -reason - 1;
   }
 
   private forward(f: number, leaf: number, vrf: number, src: number, dst: number, proto: number, sport: number, dport: number, arrived: number): void {

@@ -7,6 +7,7 @@ import { P_THRESHOLD, polarizationVerdict, sharesUnequal, summarizeStage } from 
 import type { OpaqueRow, Report, StageRow, VmRow, VtepRow, Warning } from '../stats/types.js';
 import type { Engine } from './engine.js';
 import { DECODED_LINKTYPES, linkTypeDecoded } from '../wire/decode.js';
+import { unroutedDestinations } from '../analysis/unrouted.js';
 
 /** Analytic destination of a flow: probability per VTEP, VM and opaque hop, from the weights alone. */
 interface Expectation {
@@ -172,6 +173,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, packets: numbe
     vms: vmRows,
     others,
     stages,
+    unrouted: unroutedDestinations(flows),
     warnings,
   };
 }
