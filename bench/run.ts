@@ -25,6 +25,7 @@ import { runReaderBench } from './reader.js';
 import { FLOW_FULL, FLOW_SHORT, formatFlowBench, runFlowBench, type FlowBench, type FlowSizes } from './flows.js';
 import { ROOT, compileBaseline, gnuTime, timeCommands, warmPageCache, type Cmd, type ProcessFigure } from './process.js';
 import { runSelectBench } from './select.js';
+import { runSipHashBench } from './siphash.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PCAP_PARSER_BASELINE = fileURLToPath(new URL('./baseline-pcap-parser.js', import.meta.url));
@@ -526,6 +527,7 @@ export async function runBench(opts: { short?: boolean; log?: Log } = {}): Promi
     if (h.algorithm === 'baseline') continue;
     stages.push({ stage: `hash: ${h.algorithm}`, ns: h.nsPerHash, mpps: 1e3 / h.nsPerHash, spread: `±${h.rmePercent.toFixed(1)}%` });
   }
+  for (const s of await runSipHashBench(4096, sizes.hashTimeMs)) stages.push({ stage: `siphash (linux-l4): ${s.variant} / ${s.pattern}`, ns: s.bestNs, mpps: 1e3 / s.bestNs, spread: `mean ${s.nsPerHash.toFixed(1)}`, note: s.netNs === undefined ? 'best sample (bench/siphash.ts)' : `best sample, ${s.netNs.toFixed(1)} net of a trivial hasher` });
   log(`lpm: ${sizes.lpmPrefixes} random prefixes...`);
   const lpmRes = runLpmBench(sizes.lpmPrefixes, sizes.lpmRounds);
   for (const l of lpmRes.lookups) {
@@ -536,6 +538,7 @@ export async function runBench(opts: { short?: boolean; log?: Log } = {}): Promi
   for (const s of selectRes) {
     stages.push({ stage: `select: ${s.selection}, ${s.weights}`, ns: s.nsPerSelect, mpps: s.selectsPerSecond / 1e6, spread: `median ${s.medianNsPerSelect.toFixed(2)}`, note: 'best of rounds' });
   }
+  stages.push(...(await import('./fuzz.js')).fuzzStages(opts.short === true)); // fuzz --search: flow evaluations (bench/fuzz.ts)
   log('heap: allocation per packet in steady state...');
   const heap = heapFigures(sizes, fabric, log);
   log(`reader: ${sizes.readerFrames} frames, ours against pcap-parser in-process...`);

@@ -32,3 +32,13 @@ export * from './stats/fairness.js';
 export type * from './stats/types.js';
 export type * from './stats/trials.js';
 export { renderCsv, renderHtml, renderJson, renderText } from './report/index.js';
+// Captures from the field (issue 14): where reading stopped and why, sFlow datagrams as weighted frames.
+export { CAPTURE_SKIP_REASONS, CorruptCaptureError } from './capture/reader.js';
+export { SflowFeeder, feedSflowCapture } from './capture/sflow.js';
+export { buildSflowDatagram, SflowCounts, SFLOW_PORT, walkSflowDatagram } from './wire/sflow.js';
+export { addCaptureFindings, addSampledFindings } from './analysis/report.js';
+export { formatFinding, importConfigFiles, importConfigs, parseDeviceConfig } from './config/index.js';
+export type { ConfigText, DeviceConfig, Dialect, Finding, ImportOptions, ImportResult } from './config/index.js';
+export { initTopology } from './config/init.js';
+export { profileCapture } from './analysis/profile.js';
+export { unroutedDestinations } from './analysis/unrouted.js';

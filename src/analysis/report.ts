@@ -8,6 +8,8 @@ import type { PathColumns } from '../engine/paths.js';
 import { P_THRESHOLD, polarizationVerdict, sharesUnequal, summarizeStage } from '../stats/fairness.js';
 import type { OpaqueRow, Report, StageRow, VmRow, VtepRow, Warning } from '../stats/types.js';
 import type { Engine } from '../engine/engine.js';
+import { DECODED_LINKTYPES, linkTypeDecoded } from '../wire/decode.js';
+import { unroutedDestinations } from './unrouted.js';
 
 /** Analytic destination of a flow: probability per VTEP, VM and opaque hop, from the weights alone. */
 interface Expectation {
@@ -21,6 +23,51 @@ const LINEAR = new Set(['crc32', 'crc16', 'xor', 'toeplitz']);
 
 export function buildReport(engine: Engine): Report {
   return reportFromFlows(engine.fabric, engine.flows, engine.paths, engine.packets, engine.bytes, engine.skippedByReason());
+}
+
+/** What reading a capture adds to its report (CaptureReader has these). */
+export interface CaptureFindings {
+  /** records not handed out, by reason: not frames, so not in `packets` */
+  readonly skipped: Record<string, number>;
+  readonly recordsByLinkType: ReadonlyMap<number, number>;
+  readonly stopped?: { readonly message: string };
+}
+
+/**
+ * Adds a capture's findings to its report: the reader's skip reasons next to the engine's, and a warning per link
+ * type the decoder does not read (with its number) and for reading that stopped before the end of the file.
+ */
+export function addCaptureFindings(report: Report, capture: CaptureFindings): Report {
+  for (const [reason, n] of Object.entries(capture.skipped)) report.skipped[reason] = (report.skipped[reason] ?? 0) + n;
+  for (const [linkType, n] of [...capture.recordsByLinkType].sort((a, b) => a[0] - b[0])) {
+    if (n === 0 || linkTypeDecoded(linkType)) continue;
+    report.warnings.push({
+      kind: 'unsupported-linktype',
+      node: 'capture',
+      message: `${n} frame${n === 1 ? '' : 's'} of link type ${linkType} skipped (unsupported-linktype): ecmp-emu decodes link types ${DECODED_LINKTYPES.join(', ')}`,
+    });
+  }
+  if (capture.stopped) {
+    report.warnings.push({
+      kind: 'capture-stopped',
+      node: 'capture',
+      message: `${capture.stopped.message}: reading stopped there, where libpcap stops too; the report covers the ${report.packets} frames before it`,
+    });
+  }
+  return report;
+}
+
+/** What an sFlow input adds (capture/sflow.ts's SflowFeeder has these). */
+export interface SampledFindings {
+  skipped(): Record<string, number>;
+  estimateNote(): string;
+}
+
+/** Adds an sFlow input's unusable datagrams and samples (by reason) and the warning that the figures are estimates. */
+export function addSampledFindings(report: Report, sampled: SampledFindings): Report {
+  for (const [reason, n] of Object.entries(sampled.skipped())) report.skipped[reason] = (report.skipped[reason] ?? 0) + n;
+  report.warnings.unshift({ kind: 'estimated', node: 'sflow', message: sampled.estimateNote() });
+  return report;
 }
 
 /** What the report needs of the flows, summed per path (flows share paths), and the flows per expectation context. */
@@ -181,6 +228,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
     vms: vmRows,
     others,
     stages,
+    unrouted: unroutedDestinations(flows, paths),
     warnings,
   };
 }

@@ -7,6 +7,10 @@ import { FileSource, StreamSource, type ByteSource } from './source.js';
 
 /** The largest captured length we accept: libpcap's and Wireshark's maximum snapshot length for these link types. */
 export const MAX_CAPLEN = 262144;
+/** LT_LINKTYPE: a classic pcap header's link type is its low 26 bits; the upper 6 carry FCS information. */
+const LINKTYPE_MASK = 0x03ffffff;
+/** libpcap replaces a snapshot length of 0 or above INT_MAX by the link type's maximum (pcap_adjust_snapshot). */
+const INT_MAX = 0x7fffffff;
 /** The chunk buffer's size; it grows (up to MAX_BUFFER) only for one pcapng block that must be read whole. */
 export const DEFAULT_CHUNK = 4 << 20;
 export const MAX_BUFFER = 64 << 20;
@@ -35,6 +39,48 @@ const IDB_OPT_TSOFFSET = 14;
 const TS_POW10 = 0; // 10^-v with v <= 9: exact long division
 const TS_POW2 = 1; // 2^-b with b <= 32: exact shifts
 const TS_APPROX = 2; // anything finer: floating point, good to a few ns
+
+/** How a classic pcap's record header orders caplen and len (libpcap's lengths_swapped, by file version). */
+const LENGTHS_AS_IS = 0; // 2.4 and the rare 2.5+ never written
+const LENGTHS_SWAPPED = 1; // before 2.3, and DG/UX's 543.0
+const LENGTHS_MAYBE_SWAPPED = 2; // 2.3: swapped where caplen > len
+
+/**
+ * libpcap's max_snaplen_for_dlt: the largest captured length a record of this link type may have before the file
+ * is taken to be damaged (D-Bus, EBHSCR and USBPcap allow more), bounded by what the reader will buffer.
+ */
+export function maxCaplenFor(linkType: number): number {
+  const max = linkType === 231 ? 128 << 20 : linkType === 279 ? 8 << 20 : linkType === 249 ? 1 << 20 : MAX_CAPLEN;
+  return Math.min(max, MAX_BUFFER - 64);
+}
+
+/**
+ * Why the reader did not hand out a record (SPEC §5 `skipped`). These are not frames (libpcap does not deliver
+ * them either), so they are not in `packets`: cut-short (the capture ends inside a record or block), record-too-long
+ * (a captured length above the link type's maximum), corrupt-block (pcapng framing or contents that cannot be),
+ * no-interface (a pcapng packet on an interface its section never described).
+ */
+export const CAPTURE_SKIP_REASONS = ['cut-short', 'record-too-long', 'corrupt-block', 'no-interface'] as const;
+export type CaptureSkipReason = (typeof CAPTURE_SKIP_REASONS)[number];
+const SKIP_CUT_SHORT = 0;
+const SKIP_TOO_LONG = 1;
+const SKIP_CORRUPT_BLOCK = 2;
+const SKIP_NO_INTERFACE = 3;
+
+/**
+ * A capture whose framing goes bad partway. The reader stops there, where libpcap stops, keeps this as `stopped`
+ * and counts its reason: the records before it still make a report.
+ */
+export class CorruptCaptureError extends EmuError {
+  constructor(
+    readonly reason: CaptureSkipReason,
+    what: string,
+    where: string,
+  ) {
+    super(what, where, 1);
+    this.name = 'CorruptCaptureError';
+  }
+}
 
 /** A batch of records as struct-of-arrays; the reader fills it, the engine loops over it. */
 export class RecordBatch {
@@ -163,7 +209,18 @@ export class CaptureReader {
   /** The position where the block being skipped began, for the error if the file ends inside it. */
   private skipBlockPos = 0;
   private closed = false;
-  private corruptCount = 0;
+  /** Records not handed out, by CAPTURE_SKIP_REASONS index. */
+  private readonly skipCounts = new Float64Array(CAPTURE_SKIP_REASONS.length);
+  private stoppedBy: CorruptCaptureError | undefined;
+  /** Of those, the ones reading went on after. */
+  private skippedOnward = 0;
+  /** Records handed out per link type, folded in from the per-interface counts at each new section. */
+  private readonly linkTypeCounts = new Map<number, number>();
+  /** Classic pcap records handed out, and those of them cut to the snapshot length (as libpcap cuts them). */
+  private pcapRecords = 0;
+  private cutToSnapshot = 0;
+  /** Where runs of records whose headers had to be rewritten (swapped lengths, cut to the snapshot) are built. */
+  private scratch: Uint8Array | undefined;
   /** Whether the size is exact enough to reject a length that runs past the end before reading that far. */
   private readonly sizeKnown: boolean;
 
@@ -172,6 +229,13 @@ export class CaptureReader {
   private nanos = false;
   private recHeaderLen = 16;
   private snapLimit = MAX_CAPLEN;
+  /** A record above this is damage, not a long packet: reading stops (libpcap: "invalid packet capture length"). */
+  private maxCap = MAX_CAPLEN;
+  /** min(snapLimit, maxCap): the one comparison the record loops make in the common case. */
+  private fastLimit = MAX_CAPLEN;
+  private lengths = LENGTHS_AS_IS;
+  /** The link type as the header gives it (26 bits), and as batches carry it (16 bits; 65535 when it is wider). */
+  private pcapLinkTypeFull = 1;
   private pcapLinkType = 1;
 
   // pcapng: per interface of the current section
@@ -181,6 +245,7 @@ export class CaptureReader {
   private ifTsDiv: number[] = [];
   private ifTsMul: number[] = [];
   private ifTsOffset: number[] = [];
+  private ifRecords: number[] = [];
   private sawSection = false;
 
   private constructor(
@@ -290,9 +355,41 @@ export class CaptureReader {
     return new CaptureReader(name, null, data, data.length, data.length, true);
   }
 
-  /** Records skipped as corrupt where the file's framing let us go on (pcapng packet blocks with bad contents). */
+  /** Records skipped where the file's framing let us go on (pcapng packet blocks with bad contents). */
   get corrupt(): number {
-    return this.corruptCount;
+    return this.skippedOnward;
+  }
+
+  /** Records not handed out, by reason (CAPTURE_SKIP_REASONS), non-zero ones only. */
+  get skipped(): Record<string, number> {
+    const out: Record<string, number> = {};
+    CAPTURE_SKIP_REASONS.forEach((name, i) => {
+      if (this.skipCounts[i]! > 0) out[name] = this.skipCounts[i]!;
+    });
+    return out;
+  }
+
+  /** Why reading stopped before the end of the file (libpcap stops there too), or undefined. */
+  get stopped(): CorruptCaptureError | undefined {
+    return this.stoppedBy;
+  }
+
+  /** Classic pcap records cut to the file's snapshot length because their header said more (libpcap does that). */
+  get recordsCutToSnapshot(): number {
+    return this.cutToSnapshot;
+  }
+
+  /** Records handed out so far per link type (a classic pcap's full 26-bit value). */
+  get recordsByLinkType(): Map<number, number> {
+    const out = new Map(this.linkTypeCounts);
+    if (this.format === 'pcap') {
+      if (this.pcapRecords > 0) out.set(this.pcapLinkTypeFull, this.pcapRecords);
+    } else {
+      this.ifRecords.forEach((n, i) => {
+        if (n > 0) out.set(this.ifLinkType[i]!, (out.get(this.ifLinkType[i]!) ?? 0) + n);
+      });
+    }
+    return out;
   }
 
   /** Bytes consumed so far (records handed out or skipped), for progress. */
@@ -315,20 +412,28 @@ export class CaptureReader {
    * until the next read. EmuError naming the byte offset for a corrupt file.
    */
   async read(batch: RecordBatch): Promise<number> {
-    for (;;) {
-      const n = this.parse(batch);
-      if (n > 0 || this.eofReached()) return n;
-      await this.fill();
+    try {
+      for (;;) {
+        const n = this.parse(batch);
+        if (n > 0 || this.eofReached()) return n;
+        await this.fill();
+      }
+    } catch (e) {
+      return this.halt(e);
     }
   }
 
   /** read() without waiting, for memory and regular files (faster: no promise per chunk). */
   readSync(batch: RecordBatch): number {
     if (!this.syncCapable) throw new EmuError('cannot read a pipe synchronously; use read()', this.name, 1);
-    for (;;) {
-      const n = this.parse(batch);
-      if (n > 0 || this.eofReached()) return n;
-      this.fillSync();
+    try {
+      for (;;) {
+        const n = this.parse(batch);
+        if (n > 0 || this.eofReached()) return n;
+        this.fillSync();
+      }
+    } catch (e) {
+      return this.halt(e);
     }
   }
 
@@ -338,10 +443,14 @@ export class CaptureReader {
    */
   async readRun(run: PcapRun): Promise<number> {
     this.runsOnlyPcap();
-    for (;;) {
-      const n = this.skimPcap(run);
-      if (n > 0 || this.eofReached()) return n;
-      await this.fill();
+    try {
+      for (;;) {
+        const n = this.skimPcap(run);
+        if (n > 0 || this.eofReached()) return n;
+        await this.fill();
+      }
+    } catch (e) {
+      return this.halt(e);
     }
   }
 
@@ -349,11 +458,30 @@ export class CaptureReader {
   readRunSync(run: PcapRun): number {
     if (!this.syncCapable) throw new EmuError('cannot read a pipe synchronously; use readRun()', this.name, 1);
     this.runsOnlyPcap();
-    for (;;) {
-      const n = this.skimPcap(run);
-      if (n > 0 || this.eofReached()) return n;
-      this.fillSync();
+    try {
+      for (;;) {
+        const n = this.skimPcap(run);
+        if (n > 0 || this.eofReached()) return n;
+        this.fillSync();
+      }
+    } catch (e) {
+      return this.halt(e);
     }
+  }
+
+  /**
+   * Where the framing goes bad (a record or block cut short, a length that cannot be), reading stops as libpcap's
+   * does: the error is kept as `stopped` and counted, and every later read finds the end. Other errors propagate.
+   */
+  private halt(e: unknown): 0 {
+    if (!(e instanceof CorruptCaptureError)) throw e;
+    this.stoppedBy = e;
+    this.skipCounts[CAPTURE_SKIP_REASONS.indexOf(e.reason)]!++;
+    this.start = this.end;
+    this.skipLeft = 0;
+    this.need = 0;
+    this.eof = true;
+    return 0;
   }
 
   private runsOnlyPcap(): void {
@@ -397,10 +525,10 @@ export class CaptureReader {
 
   private cutShort(): never {
     const what = this.format === 'pcap' ? 'record' : 'block';
-    throw new EmuError(
+    throw new CorruptCaptureError(
+      'cut-short',
       `capture ends inside a ${what} (${this.end - this.start} of ${this.need} bytes present)`,
       `${this.name}: byte ${this.base + this.start}`,
-      1,
     );
   }
 
@@ -424,7 +552,7 @@ export class CaptureReader {
     this.skipLeft -= skipped;
     if (skipped < wanted) {
       this.eof = true;
-      throw new EmuError('capture ends inside a block', `${this.name}: byte ${this.skipBlockPos}`, 1);
+      throw new CorruptCaptureError('cut-short', 'capture ends inside a block', `${this.name}: byte ${this.skipBlockPos}`);
     }
   }
 
@@ -480,16 +608,18 @@ export class CaptureReader {
   /** A length that runs past the end of a file of known size is corrupt now, before any buffer is grown for it. */
   private checkFits(pos: number, len: number, what: string): void {
     if (this.sizeKnown && this.size !== undefined && pos + len > this.size) {
-      throw new EmuError(
-        `${what} of ${len} bytes runs past the end of the file (${this.size} bytes)`,
-        `${this.name}: byte ${pos}`,
-        1,
-      );
+      throw new CorruptCaptureError('cut-short', `${what} of ${len} bytes runs past the end of the file (${this.size} bytes)`, `${this.name}: byte ${pos}`);
     }
   }
 
-  private corruptAt(what: string, pos: number): EmuError {
-    return new EmuError(`corrupt capture: ${what}`, `${this.name}: byte ${pos}`, 1);
+  private corruptAt(what: string, pos: number, reason: CaptureSkipReason = 'corrupt-block'): CorruptCaptureError {
+    return new CorruptCaptureError(reason, `corrupt capture: ${what}`, `${this.name}: byte ${pos}`);
+  }
+
+  /** A record or block skipped with the reading going on (its framing is sound, its contents are not usable). */
+  private skipOnward(reason: number): void {
+    this.skipCounts[reason]!++;
+    this.skippedOnward++;
   }
 
   // ---- parsing ----
@@ -497,7 +627,7 @@ export class CaptureReader {
   private parse(batch: RecordBatch): number {
     batch.count = 0;
     batch.buf = this.buf;
-    if (this.closed || this.skipLeft > 0) return 0;
+    if (this.closed || this.skipLeft > 0 || this.stoppedBy) return 0;
     const n = this.format === 'pcap' ? this.parsePcap(batch) : this.parsePcapng(batch);
     batch.count = n;
     return n;
@@ -506,20 +636,40 @@ export class CaptureReader {
   private readPcapHeader(): void {
     const b = this.buf;
     if (this.end < PCAP_FILE_HEADER_LEN) {
-      throw new EmuError('pcap file header cut short', `${this.name}: byte ${this.end}`, 1);
+      throw new EmuError(`pcap file header cut short (${this.end} of 24 bytes)`, `${this.name}: byte ${this.end}`, 1);
     }
     const le = this.le;
     const magic = le ? u32le(b, 0) : u32be(b, 0);
     const major = le ? u16le(b, 4) : u16be(b, 4);
-    if (major !== 2) throw this.corruptAt(`pcap version ${major} (only 2.x exists)`, 4);
-    const snaplen = le ? u32le(b, 16) : u32be(b, 16);
+    const minor = le ? u16le(b, 6) : u16be(b, 6);
+    // libpcap's rules (pcap_check_header): 2.0 to 2.4, and 543.0 from DG/UX; caplen and len swapped before 2.3.
+    if (major < 2) throw new EmuError(`archaic pcap savefile format (version ${major}.${minor})`, `${this.name}: byte 4`, 1);
+    if (!((major === 2 && minor <= 4) || (major === 543 && minor === 0))) {
+      throw new EmuError(`unsupported pcap savefile version ${major}.${minor}`, `${this.name}: byte 4`, 1);
+    }
+    this.lengths = major === 543 || minor < 3 ? LENGTHS_SWAPPED : minor === 3 ? LENGTHS_MAYBE_SWAPPED : LENGTHS_AS_IS;
     this.nanos = magic === PCAP_MAGIC_NS;
     this.recHeaderLen = magic === PCAP_MAGIC_MODIFIED ? 24 : 16;
-    // A snapshot length of 0 (some writers) or above the maximum means "no limit but the maximum".
-    this.snapLimit = snaplen > 0 && snaplen < MAX_CAPLEN ? snaplen : MAX_CAPLEN;
-    // The low 16 bits are the link type; the high bits carry FCS information.
-    this.pcapLinkType = (le ? u32le(b, 20) : u32be(b, 20)) & 0xffff;
+    const linkType = (le ? u32le(b, 20) : u32be(b, 20)) & LINKTYPE_MASK;
+    this.pcapLinkTypeFull = linkType;
+    this.pcapLinkType = linkType > 0xffff ? 0xffff : linkType;
+    this.maxCap = maxCaplenFor(linkType);
+    const snaplen = le ? u32le(b, 16) : u32be(b, 16);
+    let snap = snaplen === 0 || snaplen > INT_MAX ? this.maxCap : snaplen;
+    // The modified format's cooked-mode captures add a 14-byte Ethernet header past the snapshot length.
+    if (magic === PCAP_MAGIC_MODIFIED && linkType === 1) snap = Math.min(snap + 14, INT_MAX);
+    this.snapLimit = snap;
+    this.fastLimit = Math.min(snap, this.maxCap);
     this.start = PCAP_FILE_HEADER_LEN;
+  }
+
+  /** libpcap's error for a captured length above the link type's maximum: the file is damaged there. */
+  private tooLong(capLen: number, p: number): CorruptCaptureError {
+    const what =
+      capLen > this.snapLimit
+        ? `invalid packet capture length ${capLen}, bigger than snaplen of ${this.snapLimit}`
+        : `invalid packet capture length ${capLen}, bigger than maximum of ${this.maxCap}`;
+    return this.corruptAt(what, this.base + p, 'record-too-long');
   }
 
   private parsePcap(batch: RecordBatch): number {
@@ -527,7 +677,9 @@ export class CaptureReader {
     const end = this.end;
     const le = this.le;
     const hdr = this.recHeaderLen;
-    const limit = this.snapLimit;
+    const limit = this.fastLimit;
+    const snap = this.snapLimit;
+    const lengths = this.lengths;
     const linkType = this.pcapLinkType;
     const fracPerSec = this.nanos ? 1e9 : 1e6;
     const fracToNs = this.nanos ? 1 : 1000;
@@ -545,15 +697,24 @@ export class CaptureReader {
         this.need = hdr;
         break;
       }
-      const capLen = le ? u32le(b, p + 8) : u32be(b, p + 8);
+      let capLen = le ? u32le(b, p + 8) : u32be(b, p + 8);
+      let origLen = le ? u32le(b, p + 12) : u32be(b, p + 12);
+      if (lengths !== LENGTHS_AS_IS && (lengths === LENGTHS_SWAPPED || capLen > origLen)) {
+        const t = capLen;
+        capLen = origLen;
+        origLen = t;
+      }
+      // Above the snapshot length (old Solaris bufmod files): libpcap keeps the first snapshot-length bytes; above
+      // the link type's maximum the file is damaged there and reading stops.
+      let keep = capLen;
       if (capLen > limit) {
-        // Errors come on a read that hands out no records, so the records before the bad one are delivered first.
-        if (n > 0) break;
-        this.start = p;
-        throw this.corruptAt(
-          `record header says ${capLen} captured bytes, above the snapshot length ${limit}`,
-          this.base + p,
-        );
+        if (capLen > this.maxCap) {
+          // Errors come on a read that hands out no records, so the records before the bad one are delivered first.
+          if (n > 0) break;
+          this.start = p;
+          throw this.tooLong(capLen, p);
+        }
+        keep = snap;
       }
       if (end - p - hdr < capLen) {
         this.need = hdr + capLen;
@@ -563,6 +724,7 @@ export class CaptureReader {
         }
         break;
       }
+      if (keep < capLen) this.cutToSnapshot++;
       let sec = le ? u32le(b, p) : u32be(b, p);
       let frac = le ? u32le(b, p + 4) : u32be(b, p + 4);
       if (frac >= fracPerSec) {
@@ -571,8 +733,8 @@ export class CaptureReader {
         frac %= fracPerSec;
       }
       offset[n] = p + hdr;
-      capLenA[n] = capLen;
-      origLenA[n] = le ? u32le(b, p + 12) : u32be(b, p + 12);
+      capLenA[n] = keep;
+      origLenA[n] = origLen;
       linkTypeA[n] = linkType;
       tsSecA[n] = sec;
       tsNsecA[n] = frac * fracToNs;
@@ -580,6 +742,7 @@ export class CaptureReader {
       p += hdr + capLen;
     }
     this.start = p;
+    this.pcapRecords += n;
     return n;
   }
 
@@ -588,12 +751,14 @@ export class CaptureReader {
     run.count = 0;
     run.buf = this.buf;
     run.start = run.end = this.start;
-    if (this.closed) return 0;
+    if (this.closed || this.stoppedBy) return 0;
+    // Records whose headers do not say what the run lane must read are rewritten into the scratch buffer.
+    if (this.lengths !== LENGTHS_AS_IS) return this.skimRewritten(run);
     const b = this.buf;
     const end = this.end;
     const le = this.le;
     const hdr = this.recHeaderLen;
-    const limit = this.snapLimit;
+    const limit = this.fastLimit;
     let p = this.start;
     let n = 0;
     for (;;) {
@@ -605,7 +770,8 @@ export class CaptureReader {
       if (capLen > limit) {
         if (n > 0) break;
         this.start = p;
-        throw this.corruptAt(`record header says ${capLen} captured bytes, above the snapshot length ${limit}`, this.base + p);
+        if (capLen > this.maxCap) throw this.tooLong(capLen, p);
+        return this.skimRewritten(run);
       }
       if (end - p - hdr < capLen) {
         this.need = hdr + capLen;
@@ -624,6 +790,74 @@ export class CaptureReader {
     run.recordHeader = hdr;
     run.linkType = this.pcapLinkType;
     this.start = p;
+    this.pcapRecords += n;
+    return n;
+  }
+
+  /**
+   * A run of records copied into the scratch buffer with plain 16-byte headers that say what libpcap would hand
+   * out: caplen and len unswapped, caplen cut to the snapshot length. It takes the records from `start` on that
+   * need it (all of them in a file of swapped lengths), so that the buffer's own runs resume after them.
+   */
+  private skimRewritten(run: PcapRun): number {
+    const b = this.buf;
+    const end = this.end;
+    const le = this.le;
+    const hdr = this.recHeaderLen;
+    const snap = this.snapLimit;
+    const lengths = this.lengths;
+    const scratch = (this.scratch ??= new Uint8Array(Math.max(1 << 20, 16 + Math.min(snap, this.maxCap))));
+    const view = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+    let p = this.start;
+    let w = 0;
+    let n = 0;
+    for (;;) {
+      if (end - p < hdr) {
+        this.need = hdr;
+        break;
+      }
+      let capLen = le ? u32le(b, p + 8) : u32be(b, p + 8);
+      let origLen = le ? u32le(b, p + 12) : u32be(b, p + 12);
+      if (lengths !== LENGTHS_AS_IS && (lengths === LENGTHS_SWAPPED || capLen > origLen)) {
+        const t = capLen;
+        capLen = origLen;
+        origLen = t;
+      }
+      if (capLen > this.maxCap) {
+        if (n > 0) break;
+        this.start = p;
+        throw this.tooLong(capLen, p);
+      }
+      if (lengths === LENGTHS_AS_IS && capLen <= snap && n > 0) break; // the buffer's own runs can take it
+      if (end - p - hdr < capLen) {
+        this.need = hdr + capLen;
+        if (this.sizeKnown && n === 0) {
+          this.start = p;
+          this.checkFits(this.base + p, hdr + capLen, 'record');
+        }
+        break;
+      }
+      const keep = capLen > snap ? snap : capLen;
+      if (w + 16 + keep > scratch.length) break;
+      if (keep < capLen) this.cutToSnapshot++;
+      view.setUint32(w, le ? u32le(b, p) : u32be(b, p), le);
+      view.setUint32(w + 4, le ? u32le(b, p + 4) : u32be(b, p + 4), le);
+      view.setUint32(w + 8, keep, le);
+      view.setUint32(w + 12, origLen, le);
+      scratch.set(b.subarray(p + hdr, p + hdr + keep), w + 16);
+      w += 16 + keep;
+      n++;
+      p += hdr + capLen;
+    }
+    run.buf = n > 0 ? scratch : b;
+    run.start = n > 0 ? 0 : p;
+    run.end = n > 0 ? w : p;
+    run.count = n;
+    run.littleEndian = le;
+    run.recordHeader = 16;
+    run.linkType = this.pcapLinkType;
+    this.start = p;
+    this.pcapRecords += n;
     return n;
   }
 
@@ -660,9 +894,12 @@ export class CaptureReader {
         }
         const ifId = type === PCAPNG_EPB ? (le ? u32le(b, p + 8) : u32be(b, p + 8)) : le ? u16le(b, p + 8) : u16be(b, p + 8);
         const capLen = le ? u32le(b, p + 20) : u32be(b, p + 20);
-        // Bad contents inside a sound block: count it and step over the block.
-        if (capLen > len - EPB_MIN_LEN || capLen > MAX_CAPLEN || ifId >= this.ifLinkType.length) {
-          this.corruptCount++;
+        // Bad contents inside a sound block: count it and step over the block (libpcap stops; we read on, as
+        // Wireshark does where it can).
+        const bad =
+          ifId >= this.ifLinkType.length ? SKIP_NO_INTERFACE : capLen > len - EPB_MIN_LEN ? SKIP_CORRUPT_BLOCK : capLen > maxCaplenFor(this.ifLinkType[ifId]!) ? SKIP_TOO_LONG : -1;
+        if (bad >= 0) {
+          this.skipOnward(bad);
           if (!this.skipBlock(p, len)) {
             p = this.start;
             break;
@@ -691,6 +928,7 @@ export class CaptureReader {
         batch.capLen[n] = capLen;
         batch.origLen[n] = le ? u32le(b, p + 24) : u32be(b, p + 24);
         batch.linkType[n] = this.ifLinkType[ifId]!;
+        this.ifRecords[ifId]!++;
         batch.tsSec[n] = outSec + this.ifTsOffset[ifId]!;
         batch.tsNsec[n] = outNsec;
         n++;
@@ -719,8 +957,8 @@ export class CaptureReader {
         }
         const origLen = le ? u32le(b, p + 8) : u32be(b, p + 8);
         let capLen = Math.min(origLen, len - SPB_MIN_LEN);
-        if (this.ifLinkType.length === 0 || capLen > MAX_CAPLEN) {
-          this.corruptCount++;
+        if (this.ifLinkType.length === 0 || capLen > maxCaplenFor(this.ifLinkType[0]!)) {
+          this.skipOnward(this.ifLinkType.length === 0 ? SKIP_NO_INTERFACE : SKIP_TOO_LONG);
           if (!this.skipBlock(p, len)) {
             p = this.start;
             break;
@@ -734,6 +972,7 @@ export class CaptureReader {
         batch.capLen[n] = capLen;
         batch.origLen[n] = origLen;
         batch.linkType[n] = this.ifLinkType[0]!;
+        this.ifRecords[0]!++;
         batch.tsSec[n] = 0; // a simple packet block has no timestamp
         batch.tsNsec[n] = 0;
         n++;
@@ -829,7 +1068,16 @@ export class CaptureReader {
     if (len < SHB_MIN_LEN) throw this.corruptAt(`section header block of ${len} bytes (below 28)`, pos);
     const b = this.buf;
     const major = le ? u16le(b, p + 12) : u16be(b, p + 12);
-    if (major !== 1) throw this.corruptAt(`pcapng version ${major} (only 1.x exists)`, pos + 12);
+    const minor = le ? u16le(b, p + 14) : u16be(b, p + 14);
+    // libpcap reads 1.0 and 1.2 (1.2: the same format, written by tools that add block types) and refuses a
+    // first section of any other version; a later section need only be 1.x.
+    if (major !== 1 || (!this.sawSection && minor !== 0 && minor !== 2)) {
+      throw this.corruptAt(`unsupported pcapng savefile version ${major}.${minor}`, pos + 12);
+    }
+    this.ifRecords.forEach((count, i) => {
+      if (count > 0) this.linkTypeCounts.set(this.ifLinkType[i]!, (this.linkTypeCounts.get(this.ifLinkType[i]!) ?? 0) + count);
+    });
+    this.ifRecords.length = 0;
     this.le = le;
     this.sawSection = true;
     this.ifLinkType.length = 0;
@@ -869,6 +1117,7 @@ export class CaptureReader {
     this.ifTsDiv.push(div);
     this.ifTsMul.push(mul);
     this.ifTsOffset.push(tsoffset);
+    this.ifRecords.push(0);
   }
 }
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { EmuError, UsageError } from '../errors.js';
 import { DEFAULT_KERNEL_BUFFER, LiveCapture, SNAPLEN, linkTypeName } from '../capture/live.js';
 import { Engine } from '../engine/engine.js';
-import { buildReport } from '../analysis/report.js';
+import { addCaptureFindings, buildReport } from '../analysis/report.js';
 import { groupDigits, percent } from '../report/format.js';
 import { bar, table, UNICODE_BARS } from '../report/table.js';
 import type { Report } from '../stats/types.js';
@@ -37,7 +37,7 @@ type StopReason = 'count' | 'duration' | 'signal' | 'ended';
  * The spread so far, redrawn in place on standard error about once a second: per VTEP and per VM, flows, share,
  * expected share and a bar. Only on a terminal; erased before the final report is printed.
  */
-class LiveView {
+export class LiveView {
   private lines = 0;
   private readonly started = Date.now();
 
@@ -148,7 +148,8 @@ export function registerCapture(program: Command): void {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       view?.clear();
-      const report = buildReport(engine);
+      // A link type the decoder does not read (every frame skipped) is named in the report, as replay names it.
+      const report = addCaptureFindings(buildReport(engine), { skipped: {}, recordsByLinkType: new Map([[live.linkType, engine.packets]]) });
       const how =
         end.reason === 'interface-down'
           ? 'the interface went down'

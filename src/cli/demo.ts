@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { EmuError } from '../errors.js';
+import { importConfigFiles } from '../config/index.js';
 import { converge } from '../fabric/converge.js';
 import { loadTopology } from '../fabric/topology.js';
 import { replayCapture } from '../engine/replay.js';
@@ -18,8 +19,14 @@ export function demoTracePath(): string {
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
-/** The demo's lesson, in the numbers this run measured. */
-export function demoLesson(equal: Report, paths: Report): string {
+/** The other leaves as FRR configs and the seed's Leaf-3 config as printed, from the installed package's examples/. */
+export function seedConfigPaths(): string[] {
+  const dir = new URL('../../../examples/configs/', import.meta.url);
+  return ['frr/border.conf', 'frr/leaf-1.conf', 'frr/leaf-2.conf', 'seed/leaf-3.conf'].map((f) => fileURLToPath(new URL(f, dir)));
+}
+
+/** The demo's lesson, in the numbers this run measured; `seed`: the same trace under the seed's Leaf-3 config. */
+export function demoLesson(equal: Report, paths: Report, seed?: Report): string {
   const vm = (r: Report, name: string): number => r.vms.find((v) => v.name === name)?.share ?? 0;
   const local = ['VM-A', 'VM-B', 'VM-C'];
   const remote = ['VM-1', 'VM-2'];
@@ -35,8 +42,21 @@ export function demoLesson(equal: Report, paths: Report): string {
     `link-bandwidth community makes it) evens all five: ${[...remote, ...local].map((n) => `${n} ${pct(vm(paths, n))}`).join(', ')};`,
     `leaf-3's VTEP carries ${leaf3 ? pct(leaf3.share) : '?'} (expected 60%). See it yourself:`,
     '  ecmp-emu replay traces/demo.pcap --topology examples/ucmp.yaml',
+    '',
+    `The seed's own Leaf-3 config has no \`max-paths ebgp\` line, and OcNOS then installs a single best path: a real`,
+    `leaf-3 gives VM-A all of its flows and VM-B and VM-C none, whatever the weighting.${seedShares(seed)}`,
+    'Import it and see the warning:',
+    '  ecmp-emu import examples/configs/frr/{border,leaf-1,leaf-2}.conf examples/configs/seed/leaf-3.conf \\',
+    '    --vm-announce 192.168.100.10/32 --out seed.yaml && ecmp-emu replay traces/demo.pcap --topology seed.yaml',
   ];
   return lines.join('\n');
+}
+
+/** leaf-3's VMs under the imported seed config, in this run's numbers. */
+function seedShares(seed: Report | undefined): string {
+  if (!seed) return '';
+  const leaf3 = seed.vms.filter((v) => v.leaf === 'leaf-3');
+  return `\nImported with the other leaves' FRR configs, this trace gives leaf-3's VMs ${leaf3.map((v) => `${v.address} ${pct(v.share)}`).join(', ')}.`;
 }
 
 export function registerDemo(program: Command): void {
@@ -58,7 +78,11 @@ export function registerDemo(program: Command): void {
         return;
       }
       const paths = await replayCapture(trace, converge({ ...topology, weighting: 'paths' }), { signal });
+      const configs = seedConfigPaths();
+      const seed = configs.every((f) => existsSync(f))
+        ? await replayCapture(trace, importConfigFiles(configs, { vmAnnounce: [{ prefix: 0xc0a8640a, length: 32 }] }).fabric, { signal })
+        : undefined;
       process.stdout.write(`ecmp-emu demo: the built-in fabric (SPEC §1) replaying traces/demo.pcap\n\n`);
-      emitReport(equal.report, equal.engine, opts, { title: 'ecmp-emu demo', source: 'traces/demo.pcap' }, demoLesson(equal.report, paths.report));
+      emitReport(equal.report, equal.engine, opts, { title: 'ecmp-emu demo', source: 'traces/demo.pcap' }, demoLesson(equal.report, paths.report, seed?.report));
     });
 }

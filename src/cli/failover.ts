@@ -4,13 +4,16 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { renderFailoverJson, renderFailoverText } from '../report/index.js';
 import { DEFAULT_FAILOVER_FLOWS, DEFAULT_FAILOVER_SEED, runFailover } from '../experiments/index.js';
+import { renderFailoverHtml } from '../report/html-failover.js';
 import { loadTopologyArg, parseIntArg } from './common.js';
+import { commandLine, writeTextFile } from './fuzz.js';
 
 export interface FailoverCliOptions {
   fail?: string;
   topology?: string;
   flows?: string;
   seed?: string;
+  html?: string;
   json?: boolean;
 }
 
@@ -22,13 +25,16 @@ export function registerFailover(program: Command): void {
     .option('--topology <file>', 'topology YAML (default: the built-in fabric)')
     .option('--flows <n>', `uniform random flows (UDP, TCP and some ICMP) to the service address (default ${DEFAULT_FAILOVER_FLOWS})`)
     .option('--seed <n>', `seed of the flow set, 0..4294967295 (default ${DEFAULT_FAILOVER_SEED})`)
+    .option('--html <out>', 'also write the methods as a self-contained HTML page with bars')
     .option('--json', 'the result as JSON (SPEC §6)')
     .action((opts: FailoverCliOptions) => {
       if (opts.fail === undefined || opts.fail.trim() === '') throw new UsageError('failover needs --fail NAME (a VM or a leaf)', '--fail');
       const flows = opts.flows === undefined ? undefined : parseIntArg(opts.flows, '--flows', 1, 10_000_000);
       const seed = opts.seed === undefined ? undefined : parseIntArg(opts.seed, '--seed', 0, 0xffffffff);
+      if (opts.html === '') throw new UsageError('--html needs a file name', '--html');
       const topology = loadTopologyArg(opts.topology);
       const { result } = runFailover({ topology, fail: opts.fail, flows, seed });
+      if (opts.html !== undefined) writeTextFile(opts.html, renderFailoverHtml(result, { topology: topology.source, command: commandLine() }), 'HTML page');
       process.stdout.write(opts.json ? renderFailoverJson(result) : renderFailoverText(result));
     });
 }

@@ -20,6 +20,8 @@ export interface EngineOptions {
   flows?: number;
   /** read the common frame shape straight from the bytes (default true); false sends every frame through decodeFrame */
   fastPath?: boolean;
+  /** decode a mirror (ERSPAN, Ethernet over GRE) as the frame it carries (default true); false: as its own packet */
+  unwrap?: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export class Engine {
   private readonly metaTcp: number;
   private readonly metaUdp: number;
   private readonly fastPath: boolean;
+  private readonly unwrap: boolean;
   private view: DataView | undefined;
   /** where the last frame's IPv4 header starts (for the encapsulator) */
   private l3 = 0;
@@ -61,6 +64,7 @@ export class Engine {
     this.metaTcp = FlowTable.meta(6, fabric.ingressLeaf, fabric.ingressVrf);
     this.metaUdp = FlowTable.meta(17, fabric.ingressLeaf, fabric.ingressVrf);
     this.fastPath = options.fastPath ?? true;
+    this.unwrap = options.unwrap ?? true;
     this.encap = options.writer ? new VxlanEncapsulator(fabric, options.writer) : undefined;
   }
 
@@ -167,7 +171,7 @@ export class Engine {
   private classify(buf: Uint8Array, offset: number, capLen: number, linkType: number, weight: number, bytes: number): number {
     const key = this.key;
     const fabric = this.fabric;
-    decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key);
+    decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key, this.unwrap);
     if (key.reason !== REASON_OK) return this.skip(key.reason, weight);
     this.l3 = key.l3Offset;
     if (key.vxlan) {

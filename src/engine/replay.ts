@@ -1,7 +1,7 @@
 // Replaying a capture through the engine: the one read loop (for one engine and for workers), its progress and its
 // clean stop.
 
-import { PcapRun, RecordBatch, type CaptureReader } from '../capture/reader.js';
+import { PcapRun, RecordBatch, type CaptureReader, type CorruptCaptureError } from '../capture/reader.js';
 import type { PcapWriter } from '../capture/writer.js';
 import type { Fabric } from '../fabric/converge.js';
 import type { Report } from '../stats/types.js';
@@ -25,12 +25,16 @@ export interface ReplayOptions {
   /** called every few batches */
   onProgress?: (p: ReplayProgress) => void;
   batchSize?: number;
+  /** decode mirrors as the frames they carry (default true; `replay --no-unwrap` sets false; one engine then) */
+  unwrap?: boolean;
 }
 
 export interface ReplayResult {
   engine: Engine;
   report: Report;
   interrupted: boolean;
+  /** where reading stopped before the end of the capture (its framing went bad there), if it did */
+  stopped?: CorruptCaptureError;
 }
 
 /** Where the read loop puts what it reads: one engine, or the dispatcher of several (workers.ts). */

@@ -22,7 +22,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { CaptureReader, PcapRun, RecordBatch } from '../capture/reader.js';
 import { PcapWriter } from '../capture/writer.js';
 import type { Fabric } from '../fabric/converge.js';
-import { buildReport } from '../analysis/report.js';
+import { addCaptureFindings, buildReport } from '../analysis/report.js';
 import { addFlows, flowColumns, pathColumns, type FlowColumns } from './columns.js';
 import type { PathColumns } from './paths.js';
 import { Engine } from './engine.js';
@@ -169,8 +169,9 @@ class WorkerSlot {
  * field. With --write (options.write) frames must leave in order, with timestamps: one engine, in batches.
  */
 export async function replayParallel(file: string, fabric: Fabric, options: ParallelReplayOptions = {}): Promise<ParallelReplayResult> {
-  // Workers converge fabric.topology afresh: a fabric converged with failures (failover) stays on one engine.
-  if (options.write !== undefined || fabric.failedVms.size > 0 || fabric.failedLeaves.size > 0) {
+  // Workers converge fabric.topology afresh with the default decoding: a fabric converged with failures (failover)
+  // or a replay that does not unwrap mirrors stays on one engine.
+  if (options.write !== undefined || fabric.failedVms.size > 0 || fabric.failedLeaves.size > 0 || options.unwrap === false) {
     options.pool?.terminate();
     options = { ...options, workers: 1, pool: undefined };
   }
@@ -221,7 +222,7 @@ class ParallelReplay implements RecordSink {
     private readonly options: ParallelReplayOptions,
     private readonly writer: PcapWriter | undefined,
   ) {
-    this.engine = new Engine(fabric, { writer });
+    this.engine = new Engine(fabric, { writer, unwrap: options.unwrap });
     this.records = Math.max(1, options.chunkRecords ?? CHUNK_RECORDS);
     this.dataBytes = Math.max(1, options.chunkDataBytes ?? CHUNK_DATA_BYTES);
     // The writer needs each record's timestamp: batches.
@@ -254,12 +255,12 @@ class ParallelReplay implements RecordSink {
     }
     const engine = this.merge();
     this.options.onProgress?.({ bytesRead: this.reader.bytesRead, size: this.reader.size, packets: engine.packets, flows: engine.flows.size });
-    const report = buildReport(engine);
+    const report = addCaptureFindings(buildReport(engine), this.reader);
     if (this.debug) {
       process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: merged and reported\n`);
       process.once('exit', () => process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: exit\n`));
     }
-    return { engine, report, interrupted, unitsByEngine, packetsByEngine };
+    return { engine, report, interrupted, stopped: this.reader.stopped, unitsByEngine, packetsByEngine };
   }
 
   /** Resolves when every worker has said it is ready; rejects if one fails first. */

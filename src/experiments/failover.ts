@@ -1,14 +1,13 @@
 // What a failure moves (SPEC §6 `failover`): RFC 2992's disruption analysis made concrete, per selection method.
 
 import { UsageError } from '../errors.js';
-import { converge } from '../fabric/converge.js';
-import type { Engine } from '../engine/engine.js';
+import { converge, type Fabric } from '../fabric/converge.js';
 import type { Topology } from '../fabric/topology.js';
 import { SELECTIONS, type Selection } from '../fib/group.js';
 import type { FailoverMethod, FailoverResult } from '../stats/trials.js';
 import { makeFlows, type FlowSet, type Pattern, type ProtoChoice } from '../traffic/flows.js';
 import { defaultDestination } from '../traffic/underlay.js';
-import { forwardFlows } from './fuzz.js';
+import { FlowEvaluator } from './evaluate.js';
 import { withHashing } from './topology.js';
 
 export const DEFAULT_FAILOVER_FLOWS = 30_000;
@@ -58,8 +57,8 @@ export function runFailover(o: FailoverOptions): FailoverRun {
     const topology = withHashing(o.topology, { selection });
     const before = converge(topology);
     const after = converge(topology, { failed: [o.fail], previous: before });
-    const vmBefore = vmsOf(forwardFlows(before, set), set.count);
-    const vmAfter = vmsOf(forwardFlows(after, set), set.count);
+    const vmBefore = vmsOf(before, set);
+    const vmAfter = vmsOf(after, set);
     let moved = 0;
     let lost = 0;
     for (let f = 0; f < set.count; f++) {
@@ -82,11 +81,9 @@ export function runFailover(o: FailoverOptions): FailoverRun {
   };
 }
 
-/**
- * Flow f of the set is flow-table entry f: forwardFlows inserts the (distinct) flows in order. A copy, so the
- * engine's table can go.
- */
-function vmsOf(engine: Engine, n: number): Int32Array {
-  if (engine.flows.size !== n) throw new Error(`expected ${n} distinct flows in the table, found ${engine.flows.size}`);
-  return Int32Array.from({ length: n }, (_, f) => engine.vmOf(f));
+/** Each flow's VM (-1: none) through the fabric; the flows all go to one destination, the service's. */
+function vmsOf(fabric: Fabric, set: FlowSet): Int32Array {
+  const vms = new Int32Array(set.count);
+  new FlowEvaluator(fabric, set.dst[0]!).run(set, set.count, vms);
+  return vms;
 }

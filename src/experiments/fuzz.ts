@@ -7,8 +7,6 @@ import { converge, type Fabric } from '../fabric/converge.js';
 import type { Topology } from '../fabric/topology.js';
 import { SELECTIONS, type Selection } from '../fib/group.js';
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../hash/index.js';
-import { Engine } from '../engine/engine.js';
-import { buildReport } from '../analysis/report.js';
 import { PcapWriter } from '../capture/writer.js';
 import type { FuzzResult, FuzzRow } from '../stats/trials.js';
 import { PATTERNS, flowCapacity, makeFlows, type FlowSet, type Pattern, type ProtoChoice } from '../traffic/flows.js';
@@ -16,6 +14,7 @@ import { FrameWriter } from '../traffic/frames.js';
 import { EPOCH_SEC, FRAME_INTERVAL_NS } from '../traffic/generator.js';
 import { mix2 } from '../traffic/prng.js';
 import { defaultDestination } from '../traffic/underlay.js';
+import { FlowEvaluator } from './evaluate.js';
 import { SEED_MODES, topologyToYaml, withHashing, type SeedMode } from './topology.js';
 
 /** Defaults: 20 trials of 3,000 flows take a few seconds on two cores (see the CLI's note) and show every effect. */
@@ -141,31 +140,27 @@ function checkOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'saveWorst' | 
   return { topology: o.topology, trials, flows, seed, algorithms, selections, patterns, seeds };
 }
 
-/** Forwards a flow set through a fabric, one synthetic flow each (no frames). */
-export function forwardFlows(fabric: Fabric, set: FlowSet): Engine {
-  const engine = new Engine(fabric, { flows: set.count });
-  const { src, dst, proto, sport, dport } = set;
-  for (let i = 0; i < set.count; i++) engine.processFlow(src[i]!, dst[i]!, proto[i]!, sport[i]!, dport[i]!);
-  return engine;
-}
-
-/** One trial on one fabric: its stages' statistics and polarization verdicts, from the SPEC §5 report. */
+/**
+ * One trial on one fabric: its stages' statistics and polarization verdicts, as the SPEC §5 report of the same
+ * flows gives them (the flows all go to one destination; test/experiments/search.test.ts checks the evaluator
+ * against the engine's report).
+ */
 export function runTrial(fabric: Fabric, set: FlowSet, trial: number): TrialOutcome {
-  const report = buildReport(forwardFlows(fabric, set));
-  const polarizedNodes = new Set(report.warnings.filter((w) => w.kind === 'polarization').map((w) => w.node));
-  const stages: StageOutcome[] = report.stages.map((s) => ({
+  const evaluator = new FlowEvaluator(fabric, set.dst[0]!);
+  evaluator.run(set);
+  const stages: StageOutcome[] = evaluator.spreads(set).map((s) => ({
     node: s.node,
     prefix: s.prefix,
     flows: s.flows,
     maxOverMean: s.maxOverMean,
     jain: s.jain,
     chiSquareP: s.chiSquareP,
-    polarized: polarizedNodes.has(s.node),
+    polarized: s.polarized,
   }));
   return {
     trial,
     maxOverMean: stages.reduce((m, s) => Math.max(m, s.maxOverMean), 1),
-    polarized: polarizedNodes.size > 0,
+    polarized: stages.some((s) => s.polarized),
     stages,
   };
 }
@@ -225,39 +220,52 @@ export function worstName(v: { algorithm: string; selection: string; seeds: Seed
  * the capture; replayArgs are what follows it on `ecmp-emu replay <reproducer>`.
  */
 function saveWorst(dir: string, variants: FuzzVariant[], plan: TrialPlan[], sets: FlowSet[], runSeed: number): void {
+  makeDir(dir);
+  for (const v of variants) {
+    const trial = plan[v.worstTrial]!;
+    const comment = [
+      `ecmp-emu fuzz --seed ${runSeed}: worst trial of ${v.row.algorithm} with ${v.selection}`,
+      `trial ${trial.index}: pattern ${trial.pattern}, ${trial.flows} ${trial.proto} flows, flow seed ${trial.seed}; worst stage max/mean ${v.row.worstMaxOverMean}`,
+    ].join('\n');
+    const saved = writeReproducer(join(dir, worstName(v)), sets[v.worstTrial]!, trial.seed, v.topology, comment);
+    v.row.reproducer = saved.reproducer;
+    v.row.replayArgs = saved.replayArgs;
+  }
+}
+
+/** mkdir -p, as a one-line error. */
+export function makeDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw new EmuError(`cannot create directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`, dir, 1);
   }
-  for (const v of variants) {
-    const trial = plan[v.worstTrial]!;
-    const set = sets[v.worstTrial]!;
-    const stem = join(dir, worstName(v));
-    const capture = `${stem}.pcap`;
-    const yamlPath = `${stem}.yaml`;
-    const ingress = v.topology.leaves.find((l) => l.name === v.topology.ingress.leaf)!;
-    const writer = PcapWriter.openSync(capture);
-    try {
-      const frames = new FrameWriter(set, trial.seed, ingress.vtep);
-      for (let f = 0; f < set.count; f++) {
-        const sec = Math.floor(f / 1e6);
-        frames.write(writer, f, 0, EPOCH_SEC + sec, (f - sec * 1e6) * FRAME_INTERVAL_NS);
-      }
-    } finally {
-      writer.closeSync();
+}
+
+/**
+ * Writes a flow set as `stem.pcap`, one frame per flow in set order, by the traffic generator's frame writer (plain
+ * client frames, so `replay` forwards them from the ingress leaf exactly as the experiment did), and the topology
+ * as `stem.yaml` with every leaf's hashing spelled out. Returns the reproducer and what follows it on
+ * `ecmp-emu replay <reproducer>`.
+ */
+export function writeReproducer(stem: string, set: FlowSet, frameSeed: number, topology: Topology, comment: string): { reproducer: string; replayArgs: string[] } {
+  const capture = `${stem}.pcap`;
+  const yamlPath = `${stem}.yaml`;
+  const ingress = topology.leaves.find((l) => l.name === topology.ingress.leaf)!;
+  const writer = PcapWriter.openSync(capture);
+  try {
+    const frames = new FrameWriter(set, frameSeed, ingress.vtep);
+    for (let f = 0; f < set.count; f++) {
+      const sec = Math.floor(f / 1e6);
+      frames.write(writer, f, 0, EPOCH_SEC + sec, (f - sec * 1e6) * FRAME_INTERVAL_NS);
     }
-    const comment = [
-      `ecmp-emu fuzz --seed ${runSeed}: worst trial of ${v.row.algorithm} with ${v.selection}`,
-      `trial ${trial.index}: pattern ${trial.pattern}, ${trial.flows} ${trial.proto} flows, flow seed ${trial.seed}; worst stage max/mean ${v.row.worstMaxOverMean}`,
-      `replay: ecmp-emu replay ${capture} --topology ${yamlPath} --json`,
-    ].join('\n');
-    try {
-      writeFileSync(yamlPath, topologyToYaml(v.topology, comment));
-    } catch (e) {
-      throw new EmuError(`cannot write topology (${(e as NodeJS.ErrnoException).code ?? String(e)})`, yamlPath, 1);
-    }
-    v.row.reproducer = capture;
-    v.row.replayArgs = ['--topology', yamlPath, '--json'];
+  } finally {
+    writer.closeSync();
   }
+  try {
+    writeFileSync(yamlPath, topologyToYaml(topology, `${comment}\nreplay: ecmp-emu replay ${capture} --topology ${yamlPath} --json`));
+  } catch (e) {
+    throw new EmuError(`cannot write topology (${(e as NodeJS.ErrnoException).code ?? String(e)})`, yamlPath, 1);
+  }
+  return { reproducer: capture, replayArgs: ['--topology', yamlPath, '--json'] };
 }

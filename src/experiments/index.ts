@@ -6,7 +6,6 @@ export {
   DEFAULT_TRIALS,
   FEW_FLOWS_DIVISOR,
   FEW_FLOWS_MIN,
-  forwardFlows,
   planTrials,
   rowAlgorithm,
   runFuzz,
@@ -29,3 +28,7 @@ export {
 } from './failover.js';
 export { SEED_MODES, topologyToYaml, withHashing, type HashingVariant, type SeedMode } from './topology.js';
 export { describeFindings, fuzzFindings, type FuzzFindings, type IngressSpread } from './findings.js';
+export { FlowEvaluator, type PlanStage, type StageSpread } from './evaluate.js';
+export { DEFAULT_BUDGET, DEFAULT_STRATEGY, findingWords, runFuzzSearch, type FuzzSearchOptions, type SearchResult, type SearchRow, type SearchRun, type SearchVariant } from './fuzz-search.js';
+export { STRATEGIES, ShapeJudge, better, evolve, hillClimb, shrink, summarize, type ShapeEvaluation, type Strategy } from './search.js';
+export { describeShape, repairShape, shapeFlows, typicalShape, type PortRange, type ProtocolMix, type TrafficShape } from './shape.js';

@@ -116,9 +116,11 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
     }
   });
   for (const [key, list] of ebgp) {
-    const leaf = Number(key.split('|')[0]);
-    list.sort((a, b) => topology.vms[a]!.address - topology.vms[b]!.address);
-    list.length = Math.min(list.length, topology.leaves[leaf]!.maximumPaths);
+    const leaf = topology.leaves[Number(key.split('|')[0])]!;
+    const vms = topology.vms;
+    const kept = multipathSet(list, leaf, (i) => vms[i]!.asn, (i) => vms[i]!.routerId, (i) => vms[i]!.address);
+    list.length = 0;
+    list.push(...kept);
   }
   for (const [key, list] of ebgp) {
     const [leaf, vrf, prefix, length] = key.split('|').map(Number) as [number, number, number, number];
@@ -174,8 +176,10 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
       }
       // EVPN: one next-hop per remote VTEP originating the prefix, best (lowest) VTEP first, up to maximum-paths.
       const byPrefix = new Map<string, FabricNextHop[]>();
+      const vrfName = topology.vrfs[vi]!.name;
       for (const e of evpn) {
         if (e.vrf !== vi || e.leaf === li) continue;
+        if (!importsFrom(leaf, topology.leaves[e.leaf]!, vrfName)) continue;
         const k = `${e.prefix}|${e.length}`;
         const hops = byPrefix.get(k) ?? [];
         const weight = topology.weighting === 'paths' ? e.paths : 1;
@@ -184,7 +188,10 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
       }
       for (const [k, hops] of byPrefix) {
         const [prefix, length] = k.split('|').map(Number) as [number, number];
-        install(prefix, length, 'evpn', hops.slice(0, leaf.maximumPaths));
+        // A type-5 path's neighbour AS is its originating leaf's (leaves peer directly); its router-id the VTEP.
+        const origin = (h: FabricNextHop): LeafSpec => topology.leaves[h.target]!;
+        const kept = multipathSet(hops, leaf, (h) => origin(h).asn, (h) => h.address, (h) => h.address);
+        install(prefix, length, 'evpn', kept);
       }
     }
   });
@@ -206,6 +213,41 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
     failedVms,
     failedLeaves,
   };
+}
+
+/**
+ * The paths a leaf installs out of equal candidates, as bgpd picks them: the best path first (lowest router-id,
+ * then lowest neighbour address: BGP's last two tie-breaks; FRR would first keep the oldest EBGP path unless
+ * `bgp bestpath compare-routerid`, and arrival order is not in any file), then the multipath set: without
+ * multipath-relax only paths from the best path's neighbour AS (FRR's EBGP rule), others by lowest neighbour
+ * address, up to maximum-paths. Returned in neighbour-address order, the order next-hops are installed in.
+ */
+export function multipathSet<T>(paths: readonly T[], leaf: LeafSpec, asOf: (p: T) => number, routerIdOf: (p: T) => number | undefined, addressOf: (p: T) => number): T[] {
+  if (paths.length === 0) return [];
+  // Router-ids are compared only when every path's is known; otherwise the neighbour address alone decides.
+  const byId = paths.every((p) => routerIdOf(p) !== undefined);
+  const best = paths.reduce((a, b) => {
+    const d = (byId ? routerIdOf(b)! - routerIdOf(a)! : 0) || addressOf(b) - addressOf(a);
+    return d < 0 ? b : a;
+  });
+  const rest = paths
+    .filter((p) => p !== best && (leaf.multipathRelax !== false || asOf(p) === asOf(best)))
+    .sort((a, b) => addressOf(a) - addressOf(b));
+  return [best, ...rest.slice(0, Math.max(0, leaf.maximumPaths - 1))].sort((a, b) => addressOf(a) - addressOf(b));
+}
+
+/** EVPN import: a leaf installs another's type-5 routes of a VRF when one of its import RTs matches an export RT. */
+export function importsFrom(receiver: LeafSpec, origin: LeafSpec, vrf: string): boolean {
+  const imp = receiver.routeTargets?.[vrf];
+  const exp = origin.routeTargets?.[vrf];
+  if (exp !== undefined && exp.export.length === 0) return false; // the origin advertises nothing into EVPN
+  if (imp === undefined || exp === undefined) return true;
+  return imp.import.some((i) => exp.export.some((e) => rtMatches(i, e)));
+}
+
+function rtMatches(imported: string, exported: string): boolean {
+  if (imported === exported) return true;
+  return imported.startsWith('*:') && exported.slice(exported.lastIndexOf(':')) === imported.slice(1);
 }
 
 function staticHop(

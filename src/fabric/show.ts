@@ -69,7 +69,9 @@ export function showEvpn(fabric: Fabric, node?: string, vrf?: string): string {
     out.push('');
     out.push('   Network          Next Hop            Metric LocPrf Weight Path');
     const vrfs = new Set(vrfsOf(fabric, vrf));
-    const entries = fabric.evpn.filter((e) => vrfs.has(e.vrf) && !fabric.failedLeaves.has(e.leaf));
+    // A leaf that exports no route-target (no `advertise ipv4 unicast`) originates no type-5 route.
+    const exports = (e: { leaf: number; vrf: number }): boolean => t.leaves[e.leaf]!.routeTargets?.[t.vrfs[e.vrf]!.name]?.export.length !== 0;
+    const entries = fabric.evpn.filter((e) => vrfs.has(e.vrf) && !fabric.failedLeaves.has(e.leaf) && exports(e));
     let lastRd = '';
     for (const e of entries) {
       const origin = t.leaves[e.leaf]!;
@@ -83,7 +85,8 @@ export function showEvpn(fabric: Fabric, node?: string, vrf?: string): string {
       out.push(`                    ${formatIpv4(origin.vtep).padEnd(16)}         0         32768 ${path} ?`.replace(/ +\?$/, path ? ' ?' : ' i'));
       const vni = t.vrfs[e.vrf]!.vni;
       const pathsNote = t.weighting === 'paths' ? ` LB:${e.paths}` : '';
-      out.push(`                    RT:${origin.asn}:${vni} ET:8 Rmac:${routerMac(origin.vtep)}${pathsNote}   (${e.paths} path${e.paths === 1 ? '' : 's'} behind ${origin.name})`);
+      const rt = origin.routeTargets?.[t.vrfs[e.vrf]!.name]?.export.join(' RT:') || `${origin.asn}:${vni}`;
+      out.push(`                    RT:${rt} ET:8 Rmac:${routerMac(origin.vtep)}${pathsNote}   (${e.paths} path${e.paths === 1 ? '' : 's'} behind ${origin.name})`);
     }
     if (entries.length === 0) out.push('  (no type-5 routes)');
     out.push('');
@@ -110,7 +113,7 @@ export function showBgp(fabric: Fabric, node?: string, vrf?: string): string {
       out.push(`${me.name}# show bgp vrf ${vrfName} summary`);
       out.push(`IPv4 Unicast Summary (VRF ${vrfName}):`);
       out.push(`BGP router identifier ${formatIpv4(me.vtep)}, local AS number ${me.asn}`);
-      out.push(`Multipath: EBGP maximum-paths ${me.maximumPaths}`);
+      out.push(`Multipath: EBGP maximum-paths ${me.maximumPaths}${me.multipathRelax === false ? ', same neighbour AS only (no as-path multipath-relax)' : ''}`);
       out.push('');
       out.push('Neighbor        V         AS State/PfxRcd Desc');
       const peers = t.vms.map((v, i) => ({ v, i })).filter(({ v }) => v.leaf === me.name && v.vrf === vrfName);

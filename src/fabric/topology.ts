@@ -38,7 +38,21 @@ export interface LeafSpec {
   selection: Selection;
   buckets: number;
   maximumPaths: number;
+  /**
+   * `bgp bestpath as-path multipath-relax`: paths from different neighbour ASes may share a multipath set. True
+   * unless the file says `multipath-relax: false` (the built-in fabric's border needs it across leaf-1..3's ASes);
+   * the importer writes what the config says.
+   */
+  multipathRelax: boolean;
+  /** Per VRF, the EVPN route-targets this leaf imports and exports; a VRF not listed imports and exports all. */
+  routeTargets: Record<string, RouteTargets>;
   routes: StaticRoute[];
+}
+
+/** EVPN route-targets as `ASN:N` or `IP:N` strings; an import of `*:N` matches any global part. */
+export interface RouteTargets {
+  import: string[];
+  export: string[];
 }
 
 export interface VmSpec {
@@ -50,6 +64,8 @@ export interface VmSpec {
   /** The leaf's side of the point-to-point subnet: the VM's EBGP neighbour. */
   peer: number;
   asn: number;
+  /** The VM's BGP router-id, the leaf's tie-break between equal paths (then the lowest neighbour address). */
+  routerId?: number;
   announce: { prefix: number; length: number }[];
 }
 
@@ -205,6 +221,12 @@ class Checker {
     return { prefix: p.network, length: p.length, address: p.address };
   }
 
+  boolean(node: unknown, path: string): boolean {
+    const v = this.scalar(node, path);
+    if (typeof v !== 'boolean') this.fail(`expected true or false, got ${describe(node)}`, path, node as YamlNode);
+    return v;
+  }
+
   oneOf<T extends string>(node: unknown, path: string, choices: readonly T[], what: string): T {
     const v = this.string(node, path);
     if (!choices.includes(v as T)) this.fail(`unknown ${what} '${v}' (expected one of ${choices.join(', ')})`, path, node as YamlNode);
@@ -238,7 +260,7 @@ interface LeafOverrides {
   maximumPaths?: number;
 }
 
-const LEAF_KEYS = ['vtep', 'asn', 'hash', 'selection', 'buckets', 'maximum-paths', 'routes'] as const;
+const LEAF_KEYS = ['vtep', 'asn', 'hash', 'selection', 'buckets', 'maximum-paths', 'multipath-relax', 'route-targets', 'routes'] as const;
 const DEFAULTS_KEYS = ['hash', 'selection', 'buckets', 'maximum-paths', 'weighting', 'vxlan'] as const;
 
 /** Parses topology YAML text; `source` names the file in errors. */
@@ -310,6 +332,8 @@ export function parseTopology(text: string, source: string): Topology {
     let vtep: number | undefined;
     let asn: number | undefined;
     let routesNode: YamlNode | null = null;
+    let relax = true;
+    let rtNode: YamlNode | null = null;
     for (const [key, v] of c.entries(value, path, LEAF_KEYS)) {
       const p = `${path}.${key}`;
       if (key === 'vtep') {
@@ -319,6 +343,8 @@ export function parseTopology(text: string, source: string): Topology {
         vtepSeen.set(vtep, name);
       } else if (key === 'asn') asn = c.integer(v, p, 1, 4294967295, 'ASN');
       else if (key === 'routes') routesNode = v;
+      else if (key === 'multipath-relax') relax = c.boolean(v, p);
+      else if (key === 'route-targets') rtNode = v;
       else readOverride(c, key, v, p, own);
     }
     if (vtep === undefined) c.fail(`missing required key 'vtep'`, path, value ?? pair);
@@ -336,6 +362,8 @@ export function parseTopology(text: string, source: string): Topology {
       selection: own.selection ?? defaults.selection ?? 'hash-threshold',
       buckets: own.buckets ?? defaults.buckets ?? 128,
       maximumPaths: own.maximumPaths ?? defaults.maximumPaths ?? 64,
+      multipathRelax: relax,
+      routeTargets: rtNode === null ? {} : readRouteTargets(c, rtNode, `${path}.route-targets`, vrfNames),
       routes: [],
     };
     leaves.push(leaf);
@@ -388,8 +416,9 @@ export function parseTopology(text: string, source: string): Topology {
       let vrf: string | undefined;
       let addr: { prefix: number; length: number; address: number } | undefined;
       let asn = 0;
+      let routerId: number | undefined;
       const announce: { prefix: number; length: number }[] = [];
-      for (const [key, v] of c.entries(value, path, ['leaf', 'vrf', 'address', 'asn', 'announce'])) {
+      for (const [key, v] of c.entries(value, path, ['leaf', 'vrf', 'address', 'asn', 'router-id', 'announce'])) {
         const p = `${path}.${key}`;
         if (key === 'leaf') {
           leaf = c.string(v, p);
@@ -407,6 +436,7 @@ export function parseTopology(text: string, source: string): Topology {
           if (other !== undefined) c.fail(`address already used by ${other}`, p, v);
           addressSeen.set(addr.address, name);
         } else if (key === 'asn') asn = c.integer(v, p, 1, 4294967295, 'ASN');
+        else if (key === 'router-id') routerId = c.address(v, p);
         else {
           c.seq(v, p).forEach((item, i) => {
             const q = c.prefix(item, `${p}[${i}]`);
@@ -417,7 +447,9 @@ export function parseTopology(text: string, source: string): Topology {
       if (leaf === undefined) c.fail(`missing required key 'leaf'`, path, value ?? pair);
       if (vrf === undefined) c.fail(`missing required key 'vrf'`, path, value ?? pair);
       if (addr === undefined) c.fail(`missing required key 'address'`, path, value ?? pair);
-      vms.push({ name, leaf, vrf, address: addr.address, length: addr.length, peer: peerOf(addr), asn, announce });
+      const vm: VmSpec = { name, leaf, vrf, address: addr.address, length: addr.length, peer: peerOf(addr), asn, announce };
+      if (routerId !== undefined) vm.routerId = routerId;
+      vms.push(vm);
     }
   }
 
@@ -475,6 +507,28 @@ function readOverride(c: Checker, key: string, value: YamlNode | null, path: str
   } else if (key === 'selection') into.selection = c.oneOf(value, path, SELECTIONS, 'selection');
   else if (key === 'buckets') into.buckets = c.integer(value, path, 1, 1 << 20, 'buckets');
   else if (key === 'maximum-paths') into.maximumPaths = c.integer(value, path, 1, 1024, 'maximum-paths');
+}
+
+/** A route-target: `ASN:N` (2- or 4-byte ASN), `IPv4:N`, or on import `*:N`. */
+const RT_PATTERN = /^(\*|\d{1,10}|\d{1,3}(\.\d{1,3}){3}):\d{1,10}$/;
+
+function readRouteTargets(c: Checker, node: YamlNode, path: string, vrfNames: string[]): Record<string, RouteTargets> {
+  const out: Record<string, RouteTargets> = {};
+  for (const [vrf, perVrf, pair] of c.entries(node, path)) {
+    const vp = `${path}.${vrf}`;
+    if (!vrfNames.includes(vrf)) c.fail(`unknown VRF '${vrf}'`, vp, pair.key as YamlNode);
+    const rts: RouteTargets = { import: [], export: [] };
+    for (const [dir, list] of c.entries(perVrf, vp, ['import', 'export'])) {
+      const dp = `${vp}.${dir}`;
+      rts[dir as 'import' | 'export'] = c.seq(list, dp).map((item, i) => {
+        const rt = c.string(item, `${dp}[${i}]`);
+        if (!RT_PATTERN.test(rt) || (dir === 'export' && rt.startsWith('*'))) c.fail(`bad route-target '${rt}'`, `${dp}[${i}]`, item);
+        return rt;
+      });
+    }
+    out[vrf] = rts;
+  }
+  return out;
 }
 
 function readVxlan(c: Checker, value: YamlNode | null, path: string, into: VxlanSpec): void {

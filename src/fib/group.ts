@@ -1,5 +1,7 @@
 // Next-hop groups: how one flow's hash picks one member of an ECMP/UCMP group (SPEC §3 "Selection").
 
+import { resilientFill, resilientRefill } from './resilient.js';
+
 export type Selection = 'hash-threshold' | 'modulo' | 'resilient';
 
 export const SELECTIONS: readonly Selection[] = Object.freeze(['hash-threshold', 'modulo', 'resilient'] as Selection[]);
@@ -61,66 +63,6 @@ export function linuxUpperBounds(weights: readonly number[], live?: readonly boo
   return bounds;
 }
 
-/** Largest-remainder bucket counts for the live members; every live member gets at least one bucket. */
-function resilientCounts(weights: readonly number[], live: Uint8Array, buckets: number): number[] {
-  const n = weights.length;
-  let total = 0;
-  for (let i = 0; i < n; i++) if (live[i]) total += weights[i];
-  const counts = new Array<number>(n).fill(0);
-  const remainders: number[] = [];
-  let assigned = 0;
-  for (let i = 0; i < n; i++) {
-    if (!live[i]) continue;
-    // buckets * weight < 2^20 * 2^31 = 2^51: exact in a double, and so are % and the division below.
-    const x = buckets * weights[i];
-    const rem = x % total;
-    counts[i] = (x - rem) / total;
-    assigned += counts[i];
-    remainders.push(i);
-  }
-  // Hand the leftover buckets to the largest remainders; ties go to the lower member index (stable sort).
-  remainders.sort((a, b) => ((buckets * weights[b]) % total) - ((buckets * weights[a]) % total));
-  for (let k = 0; assigned < buckets; k++, assigned++) counts[remainders[k]]++;
-  // A live member with no bucket could never be chosen: give it one from the member most over its quota.
-  for (let i = 0; i < n; i++) {
-    if (!live[i] || counts[i] > 0) continue;
-    let donor = -1;
-    let surplus = -Infinity;
-    for (let j = 0; j < n; j++) {
-      if (!live[j] || counts[j] < 2) continue;
-      const s = counts[j] * total - buckets * weights[j]; // (count - quota) * total
-      if (s > surplus) {
-        surplus = s;
-        donor = j;
-      }
-    }
-    counts[donor]--;
-    counts[i]++;
-  }
-  return counts;
-}
-
-/** Spread each member's buckets through the table (smooth weighted round-robin), deterministic. */
-function interleave(counts: readonly number[], buckets: number): Uint32Array {
-  const table = new Uint32Array(buckets);
-  const current = new Float64Array(counts.length);
-  for (let b = 0; b < buckets; b++) {
-    let best = -1;
-    let bestValue = -Infinity;
-    for (let i = 0; i < counts.length; i++) {
-      if (counts[i] === 0) continue;
-      current[i] += counts[i];
-      if (current[i] > bestValue) {
-        bestValue = current[i];
-        best = i;
-      }
-    }
-    current[best] -= buckets;
-    table[b] = best;
-  }
-  return table;
-}
-
 /** Set only while a NextHopGroup builds another from its own state (without()), so every group has one shape. */
 let adopted: { live: Uint8Array; table: Uint32Array | null } | null = null;
 
@@ -180,14 +122,9 @@ export class NextHopGroup {
       if (!Number.isSafeInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) {
         throw new RangeError(`resilient buckets must be an integer from 1 to ${MAX_BUCKETS}, got ${String(buckets)}`);
       }
-      if (buckets < liveCount) {
-        throw new RangeError(
-          `resilient group of ${liveCount} live next-hops needs at least ${liveCount} buckets, got ${buckets}`,
-        );
-      }
       this.kind = KIND_TABLE;
       this.modulus = buckets;
-      this.table = inherited?.table ?? interleave(resilientCounts(weights, live, buckets), buckets);
+      this.table = inherited?.table ?? resilientFill(weights, live, buckets);
       this.bounds = new Uint32Array(0);
       this.members = new Uint32Array(0);
     } else if (selection === 'modulo') {
@@ -268,7 +205,7 @@ export class NextHopGroup {
 
   /**
    * The group after `member` fails. Member indices stay; the member is never chosen again. Resilient: only its
-   * buckets move, each to the live member then furthest under its fair share. Hash-threshold and modulo are
+   * buckets move, refilled as the kernel refills them after `ip nexthop del` (src/fib/resilient.ts). Hash-threshold and modulo are
    * recomputed over the remaining weights (Linux marks the next-hop dead and rebalances). A member that already
    * failed gives back this group unchanged.
    */
@@ -281,7 +218,7 @@ export class NextHopGroup {
     const live = this.live.slice();
     live[member] = 0;
     let table: Uint32Array | null = null;
-    if (this.selection === 'resilient') table = this.rebalanceWithout(member, live);
+    if (this.selection === 'resilient') table = resilientRefill(this.table, this.weights, live);
     adopted = { live, table };
     try {
       return new NextHopGroup(this.weights, this.selection, this.buckets);
@@ -292,69 +229,20 @@ export class NextHopGroup {
 
   /**
    * The group with new weights for the same members (a VTEP whose path count changed under UCMP). Dead members
-   * stay dead. Resilient: only the buckets of members now over their fair count move, each to the member then
-   * furthest under it, as a Linux resilient group rebalances; hash-threshold and modulo are recomputed.
+   * stay dead. Resilient: only the buckets of members now over the count they want move, as after `ip nexthop
+   * replace` of the group with every bucket idle (src/fib/resilient.ts); hash-threshold and modulo are recomputed.
    */
   reweighted(weights: readonly number[]): NextHopGroup {
     if (weights.length !== this.size) throw new RangeError(`expected ${this.size} weights, got ${weights.length}`);
     checkWeights(weights);
     let table: Uint32Array | null = null;
-    if (this.selection === 'resilient') {
-      const target = resilientCounts(weights, this.live, this.buckets);
-      const counts = new Array<number>(this.size).fill(0);
-      for (let b = 0; b < this.buckets; b++) counts[this.table[b]!]!++;
-      table = this.table.slice();
-      for (let b = this.buckets - 1; b >= 0; b--) {
-        const m = table[b]!;
-        if (counts[m]! <= target[m]!) continue;
-        let best = -1;
-        let bestGap = 0;
-        for (let i = 0; i < this.size; i++) {
-          const gap = target[i]! - counts[i]!;
-          if (gap > bestGap) {
-            bestGap = gap;
-            best = i;
-          }
-        }
-        if (best < 0) break;
-        table[b] = best;
-        counts[m]!--;
-        counts[best]!++;
-      }
-    }
+    if (this.selection === 'resilient') table = resilientRefill(this.table, weights, this.live);
     adopted = { live: this.live.slice(), table };
     try {
       return new NextHopGroup(weights, this.selection, this.buckets);
     } finally {
       adopted = null;
     }
-  }
-
-  private rebalanceWithout(member: number, live: Uint8Array): Uint32Array {
-    const n = this.size;
-    const buckets = this.buckets;
-    const table = this.table.slice();
-    const counts = new Array<number>(n).fill(0);
-    for (let b = 0; b < buckets; b++) counts[table[b]]++;
-    let total = 0;
-    for (let i = 0; i < n; i++) if (live[i]) total += this.weights[i];
-    for (let b = 0; b < buckets; b++) {
-      if (table[b] !== member) continue;
-      // Deficit = quota - count, scaled by total: buckets * w - count * total (< 2^52, exact).
-      let best = -1;
-      let bestDeficit = -Infinity;
-      for (let i = 0; i < n; i++) {
-        if (!live[i]) continue;
-        const deficit = buckets * this.weights[i] - counts[i] * total;
-        if (deficit > bestDeficit) {
-          bestDeficit = deficit;
-          best = i;
-        }
-      }
-      table[b] = best;
-      counts[best]++;
-    }
-    return table;
   }
 
   /** Analytic share of flows per member for a uniform hash; 0 for a failed member. */

@@ -15,11 +15,17 @@
 //
 // As SipHash little-endian 64-bit words the message is: m0 = ip_proto << 16, m1 = m2 = 0,
 // m3 = (P | Q << 16) << 32 with P, Q the byte-swapped ports, m4 = S << 32 and m5 = D with S, D the
-// byte-swapped addresses, then the length block 48 << 56. m0..m2 depend only on seed and protocol, so the
-// state after them is precomputed for all 256 protocols; a hash costs 4 blocks + finalisation = 12 rounds.
+// byte-swapped addresses, then the length block 48 << 56.
+//
+// Two implementations, bit for bit the same: the WebAssembly one (siphash-wasm-source.ts: native i64, the
+// state from the seed on every call, 18 rounds) that makeLinuxHasher returns, and the JS reference in 32-bit
+// halves (m0..m2 depend only on seed and protocol, so the state after them is precomputed for all 256
+// protocols: 12 rounds), which is the tests' oracle and the fallback where WebAssembly is missing (--jitless).
+// bench/siphash.ts measures both: the wasm one takes 0.35-0.5x the JS one's time (single calls and batches).
 
 import type { HashField } from './fields.js';
 import { SIP_STATE_WORDS, sipInit, sipRun } from './siphash.js';
+import { wasmLinuxHash, type WasmLinuxHash } from './siphash-wasm.js';
 import type { FlowHasher } from './types.js';
 
 const bswap32 = (x: number): number =>
@@ -29,6 +35,18 @@ const bswap16 = (x: number): number => ((x & 0xff) << 8) | ((x >>> 8) & 0xff);
 /** The length block of a 48-byte message: 48 << 56, high half. */
 const LENGTH_BLOCK_HI = 48 << 24;
 
+/** Per field, the mask that keeps it (all ones) or zeroes it (unselected, or not read by linux-l3). */
+function keyMasks(policy: 0 | 1, fields: readonly HashField[]): { src: number; dst: number; sport: number; dport: number; proto: number } {
+  const has = (f: HashField): boolean => fields.includes(f);
+  return {
+    src: has('src-ip') ? -1 : 0,
+    dst: has('dst-ip') ? -1 : 0,
+    sport: policy === 1 && has('src-port') ? 0xffff : 0,
+    dport: policy === 1 && has('dst-port') ? 0xffff : 0,
+    proto: policy === 1 && has('protocol') ? 0xff : 0,
+  };
+}
+
 /**
  * `policy` 0 (linux-l3) or 1 (linux-l4). With every field selected (the default) this is the kernel's hash bit
  * for bit. Unselected fields are left zero in the key, the way policy 3 builds its key from
@@ -37,13 +55,20 @@ const LENGTH_BLOCK_HI = 48 << 24;
  * linux-l3 never reads protocol or ports, whatever the selection.
  */
 export function makeLinuxHasher(policy: 0 | 1, seed: number, fields: readonly HashField[]): FlowHasher {
-  const has = (f: HashField): boolean => fields.includes(f);
-  const srcMask = has('src-ip') ? -1 : 0;
-  const dstMask = has('dst-ip') ? -1 : 0;
-  const sportMask = policy === 1 && has('src-port') ? 0xffff : 0;
-  const dportMask = policy === 1 && has('dst-port') ? 0xffff : 0;
-  const protoMask = policy === 1 && has('protocol') ? 0xff : 0;
+  return wasmLinuxHash === undefined ? makeLinuxHasherJs(policy, seed, fields) : makeLinuxHasherWasm(wasmLinuxHash, policy, seed, fields);
+}
 
+/** makeLinuxHasher on the WebAssembly hash: the masked fields go in as int32s, the wasm does the rest. */
+export function makeLinuxHasherWasm(hash: WasmLinuxHash, policy: 0 | 1, seed: number, fields: readonly HashField[]): FlowHasher {
+  const { src: srcMask, dst: dstMask, sport: sportMask, dport: dportMask, proto: protoMask } = keyMasks(policy, fields);
+  const k = seed | 0;
+  return (src, dst, proto, sport, dport) =>
+    hash(k, proto & protoMask, src & srcMask, dst & dstMask, sport & sportMask, dport & dportMask) >>> 0;
+}
+
+/** makeLinuxHasher in JS, SipHash in 32-bit halves: the reference the wasm hash is tested against. */
+export function makeLinuxHasherJs(policy: 0 | 1, seed: number, fields: readonly HashField[]): FlowHasher {
+  const { src: srcMask, dst: dstMask, sport: sportMask, dport: dportMask, proto: protoMask } = keyMasks(policy, fields);
   const k = seed | 0;
   const prefix = new Int32Array(256 * SIP_STATE_WORDS);
   // basic {n_proto 0, ip_proto, pad} + tags {flow_label 0}; vlan; cvlan

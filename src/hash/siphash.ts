@@ -1,4 +1,5 @@
-// SipHash-2-4 in 32-bit halves: the 64-bit arithmetic the Linux multipath hash needs, without BigInt.
+// SipHash-2-4 in 32-bit halves, without BigInt: the JS reference of the Linux multipath hash (linux.ts), the
+// oracle the WebAssembly form is tested against and the fallback where there is no WebAssembly.
 //
 // A SipHash state is eight int32s in an Int32Array: v0 lo, v0 hi, v1 lo, v1 hi, v2 lo, v2 hi, v3 lo, v3 hi;
 // a message is 64-bit little-endian words as lo, hi int32 pairs. sipRun is the one implementation of the

@@ -4,6 +4,7 @@
 // entities), so any XML tool can read it and a test can check it strictly.
 
 import { P_THRESHOLD } from '../stats/fairness.js';
+import { unroutedAdvice } from './unrouted.js';
 import type { Report, StageRow, Warning } from '../stats/types.js';
 import {
   deviation,
@@ -17,6 +18,7 @@ import {
   ratio,
   trafficCells,
 } from './format.js';
+import { fabricSection } from './html-fabric.js';
 
 export interface HtmlMeta {
   title: string;
@@ -387,6 +389,8 @@ export function renderHtml(report: Report, meta: HtmlMeta): string {
     parts.push(`</section>`);
   }
 
+  parts.push(fabricSection(report));
+
   parts.push(`<section>
 <h2>Flows per VTEP</h2>
 <p class="lede">The ingress leaf's choice of egress leaf: share of forwarded flows against the share the weights promise.</p>`);
@@ -524,6 +528,12 @@ The columns show each next-hop's flows over expected, the dashed line at 1.</p>`
       `<div class="chips">${skippedKeys.map((k) => `<span class="chip">${esc(k)} <b>${esc(groupDigits(report.skipped[k]!))}</b></span>`).join('')}</div>`,
     );
   } else parts.push(`<p class="none">Every frame was forwarded.</p>`);
+  if (report.unrouted.length) {
+    const rows = report.unrouted.map((u) => `<tr><td class="mono">${esc(u.address)}</td><td class="n">${esc(groupDigits(u.flows))}</td><td class="n">${esc(groupDigits(u.packets))}</td></tr>`);
+    parts.push(`<h3>No route: top destinations</h3>`);
+    parts.push(`<table><thead><tr><th>destination</th><th class="n">flows</th><th class="n">packets</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`);
+    parts.push(`<p>${unroutedAdvice(report).map(esc).join(' ')}</p>`);
+  }
   parts.push(`</section>`);
 
   parts.push(

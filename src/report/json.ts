@@ -6,7 +6,7 @@ import { orderedSkipKeys } from './format.js';
 
 /**
  * A copy of the report with keys in the documented order: packets, bytes, flows, skipped, vteps, vms, others,
- * stages, warnings (`others`, the opaque next-hops, follows the VMs it complements). Skip reasons: SPEC's first,
+ * stages, unrouted, warnings (`others`, the opaque next-hops, follows the VMs it complements). Skip reasons: SPEC's first,
  * then the rest alphabetically. Numbers are untouched: JSON.stringify prints the shortest exact form.
  */
 export function orderedReport(report: Report): Report {
@@ -54,6 +54,7 @@ export function orderedReport(report: Report): Report {
       chiSquareP: s.chiSquareP,
       nextHops: s.nextHops.map((h) => ({ name: h.name, flows: h.flows, expected: h.expected })),
     })),
+    unrouted: report.unrouted.map((u) => ({ address: u.address, flows: u.flows, packets: u.packets })),
     warnings: report.warnings.map((w) => ({ kind: w.kind, node: w.node, message: w.message })),
   };
 }

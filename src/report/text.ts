@@ -14,6 +14,7 @@ import {
   trafficCells,
 } from './format.js';
 import { ASCII_BARS, bar, table, UNICODE_BARS, type Column } from './table.js';
+import { unroutedAdvice } from './unrouted.js';
 
 export interface TextOptions {
   /** ANSI colours (bold headers, deviations and warnings coloured); off by default */
@@ -210,6 +211,18 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
         out.push(paint(`    → ${hops.join(' · ')}`, 'dim'));
       }
     });
+  }
+
+  if (report.unrouted.length) {
+    out.push('', heading('No route') + paint('  the destinations of frames the ingress leaf could not forward, most flows first', 'dim'));
+    out.push(
+      ...table(
+        [{ header: 'destination', align: 'l' }, { header: 'flows', align: 'r' }, { header: 'packets', align: 'r' }],
+        report.unrouted.map((u) => [u.address, groupDigits(u.flows), groupDigits(u.packets)]),
+        { style: headerStyle },
+      ),
+    );
+    out.push(...unroutedAdvice(report).map((l) => `  ${l}`));
   }
 
   if (report.warnings.length) {

@@ -48,7 +48,18 @@ export interface StageRow {
   nextHops: StageNextHop[];
 }
 
-export type WarningKind = 'polarization' | 'unequal-share' | 'imbalance';
+/** A destination that had no route (SPEC §5 `unrouted`): how many flows and packets went to it. */
+export interface UnroutedRow {
+  address: string;
+  flows: number;
+  packets: number;
+}
+
+/**
+ * The last three come from the input, not the fabric: frames of a link type the decoder does not read, a capture
+ * whose reading stopped early (as libpcap's does), and figures estimated from sampled packets (sFlow).
+ */
+export type WarningKind = 'polarization' | 'unequal-share' | 'imbalance' | 'unsupported-linktype' | 'capture-stopped' | 'estimated';
 
 export interface Warning {
   kind: WarningKind;
@@ -65,5 +76,7 @@ export interface Report {
   vms: VmRow[];
   others: OpaqueRow[];
   stages: StageRow[];
+  /** top destinations of no-route frames, most flows first */
+  unrouted: UnroutedRow[];
   warnings: Warning[];
 }

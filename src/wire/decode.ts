@@ -1,5 +1,6 @@
 // The frame decoder: any supported link type → the SPEC §3 flow key of the outer IPv4 packet and, for VXLAN, of the
-// inner one. One FrameKey per decoder, overwritten for every frame; bad frames get a reason code, never an exception.
+// inner one; a mirror (ERSPAN, Ethernet over GRE) is unwrapped to the frame it carries first. One FrameKey per
+// decoder, overwritten for every frame; bad frames get a reason code, never an exception.
 
 import { get16, get24, get32 } from './bytes.js';
 import { ETH_HEADER_LEN, ETH_TYPE, ETHERTYPE_IPV4, ETHERTYPE_QINQ, ETHERTYPE_VLAN } from './ethernet.js';
@@ -30,6 +31,30 @@ import {
   SLL_PROTOCOL,
 } from './sll.js';
 import { UDP_HEADER_LEN } from './udp.js';
+import {
+  ERSPAN2_HEADER_LEN,
+  ERSPAN3_FT_ETHERNET,
+  ERSPAN3_FT_IP,
+  ERSPAN3_HEADER_LEN,
+  ERSPAN_VERSION_II,
+  ERSPAN_VERSION_III,
+  erspan3FrameType,
+  erspan3HeaderLength,
+  erspanSession,
+  erspanVersion,
+} from './erspan.js';
+import { GRE_BAD_VERSION, GRE_FLAG_S, GRE_MIN_HEADER_LEN, GRE_PROTO_ERSPAN, GRE_PROTO_ERSPAN3, GRE_PROTO_TEB, IPPROTO_GRE, greFlags, greHeaderEnd, greProtocol } from './gre.js';
+import {
+  AF_INET,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_PPP,
+  LINKTYPE_PPP_HDLC,
+  LOOP_HEADER_LEN,
+  PPP_PROTO_IPV4,
+  loopFamily,
+  pppProtocol,
+} from './loop.js';
 import { VLAN_MAX_TAGS, VLAN_TAG_LEN } from './vlan.js';
 import { VXLAN_FLAG_I, VXLAN_HEADER_LEN, VXLAN_VNI } from './vxlan.js';
 
@@ -41,12 +66,18 @@ export const REASON_NOT_IPV4 = 2;
 /** IPv4 that cannot be: version ≠ 4, IHL < 5, total length < header length. */
 export const REASON_MALFORMED = 3;
 export const REASON_UNSUPPORTED_LINKTYPE = 4;
+/** An ERSPAN header that cannot be: a version other than its GRE protocol's, a type III frame type not Ethernet or IP. */
+export const REASON_BAD_ERSPAN = 5;
+/** GRE carrying ERSPAN or bridged Ethernet whose own header cannot be read this way: a version other than 0. */
+export const REASON_BAD_GRE = 6;
 export const REASON_NAMES: readonly string[] = Object.freeze([
   'ok',
   'truncated',
   'not-ipv4',
   'malformed',
   'unsupported-linktype',
+  'bad-erspan',
+  'bad-gre',
 ]);
 
 export const LINKTYPE_ETHERNET = 1;
@@ -54,9 +85,26 @@ export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
-/** DLT_RAW's value on most BSDs, found in some old files; Wireshark reads it as raw IP too. */
+/** DLT_RAW's value on most BSDs (12) and on OpenBSD (14), found in some old files; Wireshark reads both as raw IP. */
 export const LINKTYPE_RAW_BSD = 12;
-export { LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 };
+export const LINKTYPE_RAW_OPENBSD = 14;
+export { LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_PPP, LINKTYPE_PPP_HDLC };
+
+/** The link types decodeFrame reads; a frame of any other is skipped as unsupported-linktype. */
+export const DECODED_LINKTYPES: readonly number[] = Object.freeze([0, 1, 9, 12, 14, 50, 101, 108, 113, 228, 229, 276]);
+
+export function linkTypeDecoded(linkType: number): boolean {
+  return DECODED_LINKTYPES.includes(linkType);
+}
+
+/** Mirrors unwrapped inside one another at most this deep (a mirror of mirrored traffic), so a crafted frame cannot loop. */
+export const MAX_MIRROR_DEPTH = 3;
+/** FrameKey.mirror: what carried the frame that was decoded. */
+export const MIRROR_NONE = 0;
+export const MIRROR_TEB = 1;
+export const MIRROR_ERSPAN_I = 2;
+export const MIRROR_ERSPAN_II = 3;
+export const MIRROR_ERSPAN_III = 4;
 
 /**
  * The decoder's output, reused for every frame. Offsets are absolute indices into the buffer passed in. Every field
@@ -92,6 +140,9 @@ export class FrameKey {
   innerSport = 0;
   innerDport = 0;
   innerFragment = false;
+  /** The outermost mirror the frame was unwrapped from (MIRROR_*), and its ERSPAN session id (0 for TEB). */
+  mirror = 0;
+  mirrorSession = 0;
 }
 
 /**
@@ -217,11 +268,92 @@ function clearOuter(out: FrameKey): void {
   out.ipTotalLength = 0;
 }
 
+/** From the start of a frame of `linkType` to its IPv4 header: the offset, or -reason. */
+function linkToIpv4(buf: Uint8Array, off: number, capLen: number, linkType: number, end: number): number {
+  switch (linkType) {
+    case LINKTYPE_ETHERNET:
+      return ethernetToIpv4(buf, off, end);
+    case LINKTYPE_RAW:
+    case LINKTYPE_RAW_BSD:
+    case LINKTYPE_RAW_OPENBSD:
+      // Raw IP: the version nibble says which; 6 is IPv6, anything else is left to decodeIpv4 (malformed).
+      return capLen < 1 ? -REASON_TRUNCATED : buf[off]! >>> 4 === 6 ? -REASON_NOT_IPV4 : off;
+    case LINKTYPE_IPV4:
+      return off;
+    case LINKTYPE_IPV6:
+      return -REASON_NOT_IPV4;
+    case LINKTYPE_LINUX_SLL:
+      // libpcap re-inserts a VLAN tag at the protocol field, so tags follow as they do in Ethernet.
+      return capLen < SLL_HEADER_LEN ? -REASON_TRUNCATED : typeToIpv4(buf, get16(buf, off + SLL_PROTOCOL), off + SLL_HEADER_LEN, end);
+    case LINKTYPE_LINUX_SLL2:
+      return capLen < SLL2_HEADER_LEN ? -REASON_TRUNCATED : typeToIpv4(buf, get16(buf, off + SLL2_PROTOCOL), off + SLL2_HEADER_LEN, end);
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP:
+      if (capLen < LOOP_HEADER_LEN) return -REASON_TRUNCATED;
+      return loopFamily(buf, off, linkType) === AF_INET ? off + LOOP_HEADER_LEN : -REASON_NOT_IPV4;
+    case LINKTYPE_PPP:
+    case LINKTYPE_PPP_HDLC: {
+      const pp = pppProtocol(buf, off, end);
+      if (pp < 0) return -REASON_TRUNCATED;
+      return (pp & 0xffff) === PPP_PROTO_IPV4 ? off + (pp >>> 16) : -REASON_NOT_IPV4;
+    }
+    default:
+      return -REASON_UNSUPPORTED_LINKTYPE;
+  }
+}
+
+/** mirroredIpv4's answer for GRE that carries no mirror (a GRE tunnel's own traffic): the GRE packet is the flow. */
+const NOT_A_MIRROR = -0x10000;
+
+/**
+ * The GRE packet at `gre` (its IPv4 packet's bytes end at `end`) as a mirror: TEB's Ethernet frame, ERSPAN type I
+ * (no header, no sequence number), II (8-byte header) or III (12 or 20 bytes, then Ethernet or IP). Returns the
+ * carried frame's IPv4 offset, -reason, or NOT_A_MIRROR for any other GRE protocol. The outermost mirror is recorded.
+ */
+function mirroredIpv4(buf: Uint8Array, gre: number, end: number, out: FrameKey, outermost: boolean): number {
+  if (end - gre < GRE_MIN_HEADER_LEN) return -REASON_TRUNCATED;
+  const protocol = greProtocol(buf, gre);
+  if (protocol !== GRE_PROTO_TEB && protocol !== GRE_PROTO_ERSPAN && protocol !== GRE_PROTO_ERSPAN3) return NOT_A_MIRROR;
+  const flags = greFlags(buf, gre);
+  const p = greHeaderEnd(buf, gre, end);
+  if (p < 0) return p === GRE_BAD_VERSION ? -REASON_BAD_GRE : -REASON_TRUNCATED;
+  let kind = MIRROR_TEB;
+  let session = 0;
+  let frame = p;
+  let ipDirect = false;
+  if (protocol === GRE_PROTO_ERSPAN && (flags & GRE_FLAG_S) === 0) {
+    kind = MIRROR_ERSPAN_I;
+  } else if (protocol === GRE_PROTO_ERSPAN) {
+    if (end - p < ERSPAN2_HEADER_LEN) return -REASON_TRUNCATED;
+    if (erspanVersion(buf, p) !== ERSPAN_VERSION_II) return -REASON_BAD_ERSPAN;
+    kind = MIRROR_ERSPAN_II;
+    session = erspanSession(buf, p);
+    frame = p + ERSPAN2_HEADER_LEN;
+  } else if (protocol === GRE_PROTO_ERSPAN3) {
+    if (end - p < ERSPAN3_HEADER_LEN) return -REASON_TRUNCATED;
+    if (erspanVersion(buf, p) !== ERSPAN_VERSION_III) return -REASON_BAD_ERSPAN;
+    const ft = erspan3FrameType(buf, p);
+    if (ft !== ERSPAN3_FT_ETHERNET && ft !== ERSPAN3_FT_IP) return -REASON_BAD_ERSPAN;
+    kind = MIRROR_ERSPAN_III;
+    session = erspanSession(buf, p);
+    frame = p + erspan3HeaderLength(buf, p);
+    ipDirect = ft === ERSPAN3_FT_IP;
+  }
+  if (outermost) {
+    out.mirror = kind;
+    out.mirrorSession = session;
+  }
+  if (!ipDirect) return ethernetToIpv4(buf, frame, end);
+  if (end - frame < 1) return -REASON_TRUNCATED;
+  return buf[frame]! >>> 4 === 4 ? frame : -REASON_NOT_IPV4;
+}
+
 /**
  * Decodes the frame buf[off .. off + capLen) of `linkType` into `out`. A frame whose captured bytes end inside a
  * header the key needs is truncated; one cut after its L4 ports still yields its key. A UDP packet to `vxlanPort`
  * whose VXLAN header is cut off is truncated too: it is underlay traffic whose VNI cannot be read.
- * Pass vxlanPort = -1 to never look for VXLAN.
+ * Pass vxlanPort = -1 to never look for VXLAN; unwrap = false to take a mirror's (ERSPAN's, GRE's) own headers as
+ * the packet.
  */
 export function decodeFrame(
   buf: Uint8Array,
@@ -230,48 +362,31 @@ export function decodeFrame(
   linkType: number,
   vxlanPort: number,
   out: FrameKey,
+  unwrap = true,
 ): void {
   clearOuter(out);
   clearInner(out);
+  out.mirror = MIRROR_NONE;
+  out.mirrorSession = 0;
   const end = off + capLen;
-  let l3: number;
-  switch (linkType) {
-    case LINKTYPE_ETHERNET:
-      l3 = ethernetToIpv4(buf, off, end);
-      break;
-    case LINKTYPE_RAW:
-    case LINKTYPE_RAW_BSD:
-      // Raw IP: the version nibble says which; 6 is IPv6, anything else is left to decodeIpv4 (malformed).
-      l3 = capLen < 1 ? -REASON_TRUNCATED : buf[off]! >>> 4 === 6 ? -REASON_NOT_IPV4 : off;
-      break;
-    case LINKTYPE_IPV4:
-      l3 = off;
-      break;
-    case LINKTYPE_IPV6:
-      l3 = -REASON_NOT_IPV4;
-      break;
-    case LINKTYPE_LINUX_SLL:
-      // libpcap re-inserts a VLAN tag at the protocol field, so tags follow as they do in Ethernet.
-      l3 =
-        capLen < SLL_HEADER_LEN
-          ? -REASON_TRUNCATED
-          : typeToIpv4(buf, get16(buf, off + SLL_PROTOCOL), off + SLL_HEADER_LEN, end);
-      break;
-    case LINKTYPE_LINUX_SLL2:
-      l3 =
-        capLen < SLL2_HEADER_LEN
-          ? -REASON_TRUNCATED
-          : typeToIpv4(buf, get16(buf, off + SLL2_PROTOCOL), off + SLL2_HEADER_LEN, end);
-      break;
-    default:
-      l3 = -REASON_UNSUPPORTED_LINKTYPE;
-  }
+  let l3 = linkToIpv4(buf, off, capLen, linkType, end);
   if (l3 < 0) {
     out.reason = -l3;
     return;
   }
+  let reason = decodeIpv4(buf, l3, end);
+  // A mirror's own headers are not traffic: decode the frame it carries instead (ip.end bounds the carried frame).
+  for (let depth = 0; unwrap && reason === REASON_OK && ip.proto === IPPROTO_GRE && !ip.fragment && depth < MAX_MIRROR_DEPTH; depth++) {
+    const inner = mirroredIpv4(buf, ip.l4Offset, ip.end, out, depth === 0);
+    if (inner === NOT_A_MIRROR) break;
+    if (inner < 0) {
+      out.reason = -inner;
+      return;
+    }
+    l3 = inner;
+    reason = decodeIpv4(buf, l3, ip.end);
+  }
   out.l3Offset = l3;
-  const reason = decodeIpv4(buf, l3, end);
   out.reason = reason;
   if (reason !== REASON_OK) return;
   out.src = ip.src;

@@ -1,8 +1,9 @@
 // VXLAN header (RFC 7348): flags (I = 0x08) and a 24-bit VNI; plus the whole outer encapsulation written in one go.
 
 import { get24, put24, put32 } from './bytes.js';
-import { ETH_HEADER_LEN, ETHERTYPE_IPV4, writeEthernet } from './ethernet.js';
+import { ETH_HEADER_LEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, writeEthernet } from './ethernet.js';
 import { IPPROTO_UDP, IPV4_FLAG_DF, IPV4_MIN_HEADER_LEN, writeIpv4Header } from './ipv4.js';
+import { IPV6_HEADER_LEN, udp6FillChecksum, writeIpv6Header } from './ipv6.js';
 import { UDP_HEADER_LEN, writeUdpHeader } from './udp.js';
 
 export const VXLAN_FLAGS = 0;
@@ -16,6 +17,9 @@ export const VXLAN_VNI_MAX = 0xffffff;
 
 /** Outer Ethernet + IPv4 + UDP + VXLAN: what encapsulation adds in front of the inner frame. */
 export const VXLAN_ENCAP_LEN = ETH_HEADER_LEN + IPV4_MIN_HEADER_LEN + UDP_HEADER_LEN + VXLAN_HEADER_LEN;
+
+/** Outer Ethernet + IPv6 + UDP + VXLAN: the encapsulation over an IPv6 underlay. */
+export const VXLAN6_ENCAP_LEN = ETH_HEADER_LEN + IPV6_HEADER_LEN + UDP_HEADER_LEN + VXLAN_HEADER_LEN;
 
 export const VXLAN_OUTER_TTL = 64;
 
@@ -80,4 +84,37 @@ export function writeVxlanEncap(
   );
   p = writeUdpHeader(buf, p, udpSrcPort, udpDstPort, udpLength, 0);
   return writeVxlanHeader(buf, p, vni);
+}
+
+/**
+ * Writes the 70 bytes in front of an `innerLength`-byte inner Ethernet frame over an IPv6 underlay, as a Linux VTEP
+ * does by default: outer Ethernet, IPv6 (hop limit 64, flow label 0 as without `flowlabel inherit`), UDP, VXLAN.
+ * Linux computes the outer UDP checksum over IPv6 unless `udp6zerocsumtx` is set (RFC 6935 allows leaving it 0 for
+ * tunnels; this writer does not): call vxlan6FillChecksum once the inner frame is in place. Returns the offset
+ * where the inner frame goes (`off` + VXLAN6_ENCAP_LEN).
+ */
+export function writeVxlan6Encap(
+  buf: Uint8Array,
+  off: number,
+  dstMacHi16: number,
+  dstMacLo32: number,
+  srcMacHi16: number,
+  srcMacLo32: number,
+  srcVtep: ArrayLike<number>,
+  dstVtep: ArrayLike<number>,
+  udpSrcPort: number,
+  udpDstPort: number,
+  vni: number,
+  innerLength: number,
+): number {
+  const udpLength = UDP_HEADER_LEN + VXLAN_HEADER_LEN + innerLength;
+  let p = writeEthernet(buf, off, dstMacHi16, dstMacLo32, srcMacHi16, srcMacLo32, ETHERTYPE_IPV6);
+  p = writeIpv6Header(buf, p, 0, 0, udpLength, IPPROTO_UDP, VXLAN_OUTER_TTL, srcVtep, dstVtep);
+  p = writeUdpHeader(buf, p, udpSrcPort, udpDstPort, udpLength, 0);
+  return writeVxlanHeader(buf, p, vni);
+}
+
+/** Fills the outer UDP checksum of the IPv6 VXLAN frame at `off` (writeVxlan6Encap's), inner frame included. */
+export function vxlan6FillChecksum(buf: Uint8Array, off: number, srcVtep: ArrayLike<number>, dstVtep: ArrayLike<number>): void {
+  udp6FillChecksum(buf, off + ETH_HEADER_LEN + IPV6_HEADER_LEN, srcVtep, dstVtep);
 }

@@ -27,17 +27,25 @@ export interface PcapOpts {
   linkType?: number;
   snaplen?: number;
   modified?: boolean;
+  /** the header's version (default 2.4); before 2.3 (and 543.0) records carry len before caplen */
+  version?: [number, number];
 }
+
+/** Whether a file of this version writes a record's len where caplen belongs (libpcap's lengths_swapped). */
+const swapsLengths = (o: PcapOpts): boolean => o.version !== undefined && (o.version[0] === 543 || (o.version[0] === 2 && o.version[1] < 3));
 
 export function pcapHeader(o: PcapOpts = {}): Buffer {
   const le = o.le ?? true;
   const magic = o.modified ? 0xa1b2cd34 : o.nanos ? 0xa1b23c4d : 0xa1b2c3d4;
-  return Buffer.concat([u32(magic, le), u16(2, le), u16(4, le), u32(0, le), u32(0, le), u32(o.snaplen ?? 65535, le), u32(o.linkType ?? 1, le)]);
+  const [major, minor] = o.version ?? [2, 4];
+  return Buffer.concat([u32(magic, le), u16(major, le), u16(minor, le), u32(0, le), u32(0, le), u32(o.snaplen ?? 65535, le), u32(o.linkType ?? 1, le)]);
 }
 
 export function pcapRecord(r: Rec, o: PcapOpts = {}): Buffer {
   const le = o.le ?? true;
-  const parts = [u32(r.sec, le), u32(r.frac, le), u32(r.data.length, le), u32(r.origLen ?? r.data.length, le)];
+  const lens = [u32(r.data.length, le), u32(r.origLen ?? r.data.length, le)];
+  if (swapsLengths(o)) lens.reverse();
+  const parts = [u32(r.sec, le), u32(r.frac, le), ...lens];
   if (o.modified) parts.push(u32(2, le), u16(0x0800, le), Buffer.from([0, 0]));
   parts.push(Buffer.from(r.data));
   return Buffer.concat(parts);

@@ -41,11 +41,13 @@ function collect(batch: RecordBatch, out: Got[]): void {
   }
 }
 
+/** Every record; where reading stopped early (the reader keeps that as `stopped`), that error is thrown. */
 async function readAll(r: CaptureReader, capacity = 256): Promise<Got[]> {
   const batch = new RecordBatch(capacity);
   const out: Got[] = [];
   while ((await r.read(batch)) > 0) collect(batch, out);
   await r.close();
+  if (r.stopped) throw r.stopped;
   return out;
 }
 
@@ -53,7 +55,15 @@ function readAllSync(r: CaptureReader, capacity = 256): Got[] {
   const batch = new RecordBatch(capacity);
   const out: Got[] = [];
   while (r.readSync(batch) > 0) collect(batch, out);
+  if (r.stopped) throw r.stopped;
   return out;
+}
+
+/** One read; the error it stopped at when it hands out nothing for that reason. */
+async function readOrStop(r: CaptureReader, batch: RecordBatch): Promise<number> {
+  const n = await r.read(batch);
+  if (n === 0 && r.stopped) throw r.stopped;
+  return n;
 }
 
 /** Every way of reading the same bytes gives the same records: memory, file (async and sync), small chunks. */
@@ -148,19 +158,27 @@ describe('classic pcap', () => {
 });
 
 describe('classic pcap: corrupt records', () => {
-  it('a captured length above the snapshot length names the byte offset', async () => {
-    const data = Buffer.concat([pcapFile(recs.slice(0, 2), { snaplen: 100 }), pcapFile([{ data: bytesOf(101), sec: 1, frac: 1 }], { snaplen: 100 }).subarray(24)]);
-    const r = CaptureReader.fromBuffer(data, 'bad.pcap');
-    const batch = new RecordBatch();
-    // the good records come first, in their own batch; then the error
-    const at = 24 + 16 + 60 + 16 + 1;
-    expect(await r.read(batch)).toBe(2);
-    await expectEmuError(r.read(batch), new RegExp(`101 captured bytes.*bad\\.pcap: byte ${at}`));
+  it('a captured length above the snapshot length is cut to it, as libpcap does, and reading goes on', async () => {
+    const long = bytesOf(101, 4);
+    const data = pcapFile([...recs.slice(0, 2), { data: long, sec: 1, frac: 1 }, recs[0]!], { snaplen: 100 });
+    const r = CaptureReader.fromBuffer(data, 'long.pcap');
+    const got = await readAll(r);
+    expect(got.map((g) => g.capLen)).toEqual([60, 1, 100, 60]);
+    expect(got[2]!.hex).toBe(Buffer.from(long.subarray(0, 100)).toString('hex'));
+    expect(got[2]!.origLen).toBe(101);
+    expect(got[3]!.hex).toBe(Buffer.from(recs[0]!.data).toString('hex'));
+    expect(r.recordsCutToSnapshot).toBe(1);
+    expect(r.skipped).toEqual({});
   });
 
-  it('a captured length above 256 KiB when the snapshot length says nothing', async () => {
-    const data = Buffer.concat([pcapHeader({ snaplen: 0 }), Buffer.from('00000000000000000100040000000400', 'hex')]);
-    await expectEmuError(readAll(CaptureReader.fromBuffer(data, 'z.pcap')), /262145 captured bytes.*z\.pcap: byte 24/);
+  it('a captured length above 256 KiB (the link type maximum) stops reading there, with libpcap words', async () => {
+    const data = Buffer.concat([pcapHeader({ snaplen: 0 }), pcapFile([recs[0]!]).subarray(24), Buffer.from('00000000000000000100040000000400', 'hex')]);
+    const r = CaptureReader.fromBuffer(data, 'z.pcap');
+    const batch = new RecordBatch();
+    expect(await r.read(batch)).toBe(1);
+    await expectEmuError(readOrStop(r, batch), /invalid packet capture length 262145, bigger than snaplen of 262144.*z\.pcap: byte 100/);
+    expect(r.skipped).toEqual({ 'record-too-long': 1 });
+    expect(await r.read(batch)).toBe(0);
   });
 
   it('a record cut by the end of the file, from memory and from a file', async () => {
@@ -182,13 +200,51 @@ describe('classic pcap: corrupt records', () => {
     const r = CaptureReader.fromBuffer(full.subarray(0, full.length - 10));
     const batch = new RecordBatch();
     expect(await r.read(batch)).toBe(recs.length - 1);
-    await expectEmuError(r.read(batch), /runs past the end/);
+    await expectEmuError(readOrStop(r, batch), /runs past the end/);
   });
 
   it('a pcap version other than 2 is refused', () => {
     const data = pcapHeader();
     data.writeUInt16LE(3, 4);
     expect(() => CaptureReader.fromBuffer(data, 'v.pcap')).toThrow(/version 3.*v\.pcap: byte 4/);
+  });
+});
+
+describe('what the reader counts', () => {
+  it('records per link type (the full 26-bit value of a classic pcap), per interface in pcapng, across sections', async () => {
+    const pcap = CaptureReader.fromBuffer(pcapFile(recs, { linkType: 147 | 0x04000000 }));
+    await readAll(pcap);
+    expect([...pcap.recordsByLinkType]).toEqual([[147, recs.length]]);
+    const wide = CaptureReader.fromBuffer(pcapFile(recs.slice(0, 2), { linkType: 0x10001 }));
+    expect((await readAll(wide)).map((g) => g.linkType)).toEqual([0xffff, 0xffff]); // no link type we decode
+    expect([...wide.recordsByLinkType]).toEqual([[0x10001, 2]]);
+    const frame = bytesOf(60, 1);
+    const ng = CaptureReader.fromBuffer(
+      Buffer.concat([shb(true), idb(true, 1), idb(true, 0), epb(true, 0, 1n, frame), epb(true, 1, 2n, frame), epb(true, 1, 3n, frame), shb(false), idb(false, 1), epb(false, 0, 4n, frame)]),
+    );
+    await readAll(ng);
+    expect(new Map(ng.recordsByLinkType)).toEqual(new Map([[1, 2], [0, 2]]));
+  });
+
+  it('pcapng packets it steps over, by reason: no interface, a length past the block, above the link type maximum', async () => {
+    const frame = bytesOf(60, 1);
+    const tooLong = epb(true, 0, 1n, frame);
+    tooLong.writeUInt32LE(300000, 20); // caplen above the block: corrupt
+    const r = CaptureReader.fromBuffer(Buffer.concat([shb(true), epb(true, 0, 1n, frame), idb(true, 1), epb(true, 2, 1n, frame), tooLong, epb(true, 0, 2n, frame)]));
+    expect(await readAll(r)).toHaveLength(1);
+    expect(r.skipped).toEqual({ 'no-interface': 2, 'corrupt-block': 1 });
+    expect(r.corrupt).toBe(3);
+    expect(r.stopped).toBeUndefined();
+  });
+
+  it('a pcapng first section of version 1.1 is refused as libpcap refuses it; 1.2 is read', async () => {
+    const v = (minor: number): Buffer => {
+      const d = Buffer.concat([shb(true), idb(true, 1), epb(true, 0, 1n, bytesOf(60, 1))]);
+      d.writeUInt16LE(minor, 14);
+      return d;
+    };
+    expect(await readAll(CaptureReader.fromBuffer(v(2)))).toHaveLength(1);
+    await expectEmuError(readAll(CaptureReader.fromBuffer(v(1), 'v11')), /unsupported pcapng savefile version 1\.1.*v11: byte 12/);
   });
 });
 
@@ -372,7 +428,7 @@ describe('pcapng: corrupt blocks', () => {
     await expectEmuError(readAll(CaptureReader.fromBuffer(bom, 'm')), /byte-order magic.*m: byte 8/);
     const ver = shb(true);
     ver.writeUInt16LE(2, 12);
-    await expectEmuError(readAll(CaptureReader.fromBuffer(ver, 'v')), /pcapng version 2/);
+    await expectEmuError(readAll(CaptureReader.fromBuffer(ver, 'v')), /unsupported pcapng savefile version 2\.0/);
   });
 
   it('a file cut inside a block', async () => {
@@ -415,7 +471,7 @@ describe('files past 4 GiB', () => {
       expect(await r.read(batch)).toBe(1);
       expect(hexOf(batch.buf.subarray(batch.offset[0]!, batch.offset[0]! + batch.capLen[0]!))).toBe(hexOf(frameA));
       expect(r.bytesRead).toBe(pos);
-      await expectEmuError(r.read(batch), new RegExp(`byte ${pos}\\b`));
+      await expectEmuError(readOrStop(r, batch), new RegExp(`byte ${pos}\\b`));
       await r.close();
     } finally {
       fs.closeSync(fd);

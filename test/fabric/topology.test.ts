@@ -107,3 +107,24 @@ describe('errors name the file, the key path, the bad value and the line (SPEC Â
     expect(() => loadTopology('/nonexistent/fab.yaml')).toThrow(/no such topology file \(\/nonexistent\/fab\.yaml\)/);
   });
 });
+
+describe('what real boxes install: multipath-relax, route-targets, router-id', () => {
+  const base = DEFAULT_TOPOLOGY_YAML;
+  it('reads them, with relax on and no route-targets by default', () => {
+    const t = parseTopology(base, 'fab.yaml');
+    expect(t.leaves.every((l) => l.multipathRelax && Object.keys(l.routeTargets).length === 0)).toBe(true);
+    const u = parseTopology(base.replace('leaf-3: { vtep: 10.1.1.3, asn: 65003 }', "leaf-3: { vtep: 10.1.1.3, asn: 65003, multipath-relax: false, route-targets: { TENANT-A: { import: ['*:10100'], export: ['65003:10100'] } } }").replace('VM-C: { leaf: leaf-3,', 'VM-C: { router-id: 10.0.0.1, leaf: leaf-3,'), 'fab.yaml');
+    const leaf3 = u.leaves.find((l) => l.name === 'leaf-3')!;
+    expect([leaf3.multipathRelax, leaf3.routeTargets]).toEqual([false, { 'TENANT-A': { import: ['*:10100'], export: ['65003:10100'] } }]);
+    expect(u.vms.find((v) => v.name === 'VM-C')!.routerId).toBe(0x0a000001);
+  });
+
+  it('refuses a bad route-target, a wildcard export, a non-boolean relax and an unknown VRF', () => {
+    const leaf3 = (extra: string): string => base.replace('leaf-3: { vtep: 10.1.1.3, asn: 65003 }', `leaf-3: { vtep: 10.1.1.3, asn: 65003, ${extra} }`);
+    expect(errorOf(leaf3("route-targets: { TENANT-A: { import: ['65003'] } }"))).toMatch(/^bad route-target '65003' \(fab\.yaml: leaves\.leaf-3\.route-targets\.TENANT-A\.import\[0\], line \d+\)$/);
+    expect(errorOf(leaf3("route-targets: { TENANT-A: { export: ['*:10100'] } }"))).toMatch(/^bad route-target '\*:10100'/);
+    expect(errorOf(leaf3('multipath-relax: yes please'))).toMatch(/^expected true or false/);
+    expect(errorOf(leaf3('route-targets: { BLUE: { import: [] } }'))).toMatch(/^unknown VRF 'BLUE'/);
+  });
+});
+

@@ -6,22 +6,22 @@
 // dport N` (input path, the same ip_route_input_slow -> fib_multipath_hash(skb) a forwarded packet takes) and
 // compared with makeHasher + NextHopGroup('hash-threshold'). Then the ICMP findings, with real packets.
 
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NextHopGroup } from '../../src/fib/group.js';
 import { HASH_FIELDS, makeHasher, type FlowHasher } from '../../src/hash/index.js';
+import { makeLinuxHasherJs } from '../../src/hash/linux.js';
+import { wasmLinuxHash } from '../../src/hash/siphash-wasm.js';
+import { writeIpv4Header } from '../../src/wire/ipv4.js';
 import { haveTool, prng, u32 } from '../helpers.js';
-import { acquireNetnsLock, netnsUnavailable, removeStaleNamespaces, run } from './netns.js';
+import { RouterLab } from './lab.js';
+import { acquireNetnsLock, netnsUnavailable } from './netns.js';
 
 const unavailable = netnsUnavailable();
 if (unavailable !== undefined && !process.env.CI) {
   console.warn(`kernel-differential hash tests skipped: ${unavailable} (they need root and ip netns)`);
 }
 
-const PREFIX = 'ecmphash';
-const R = `${PREFIX}-r-${process.pid}`;
-const S = `${PREFIX}-s-${process.pid}`;
-const MAX_NEXTHOPS = 5;
+const lab = new RouterLab('ecmphash');
 
 type Flow = { src: number; dst: number; proto: number; sport: number; dport: number };
 
@@ -64,25 +64,12 @@ function ours(hasher: FlowHasher, group: NextHopGroup, f: Flow): number {
 
 /** The kernel's next-hop (0-based member index) for each flow, in one `ip -batch` run. */
 function kernelChoices(flows: readonly Flow[]): number[] {
-  const script = flows
-    .map((f) => `route get ${dotted(f.dst)} from ${dotted(f.src)} iif in0 ipproto ${f.proto} sport ${f.sport} dport ${f.dport}\n`)
-    .join('');
-  const lines = run('ip', ['-n', R, '-o', '-batch', '-'], script).split('\n').filter((l) => l.trim() !== '');
-  expect(lines).toHaveLength(flows.length);
-  return lines.map((l) => {
-    const m = / dev nh(\d+) /.exec(l);
-    if (!m) throw new Error(`unexpected ip route get output: ${l}`);
-    return Number(m[1]) - 1;
-  });
+  return lab.routeGet(4, flows.map((f) => `${dotted(f.dst)} from ${dotted(f.src)} iif in0 ipproto ${f.proto} sport ${f.sport} dport ${f.dport}`));
 }
 
 function configure(policy: 0 | 1, seed: number, weights: readonly number[]): void {
-  run('ip', ['netns', 'exec', R, 'sysctl', '-qw', `net.ipv4.fib_multipath_hash_policy=${policy}`,
-    `net.ipv4.fib_multipath_hash_seed=${seed}`]);
-  const got = run('ip', ['netns', 'exec', R, 'sysctl', '-n', 'net.ipv4.fib_multipath_hash_seed']).trim();
-  expect(got).toBe(String(seed));
-  const nexthops = weights.flatMap((w, i) => ['nexthop', 'via', `10.0.${i + 1}.2`, 'dev', `nh${i + 1}`, 'weight', String(w)]);
-  run('ip', ['-n', R, 'route', 'replace', '198.51.100.0/24', ...nexthops]);
+  lab.sysctl(`net.ipv4.fib_multipath_hash_policy=${policy}`, `net.ipv4.fib_multipath_hash_seed=${seed}`);
+  lab.route(4, weights);
 }
 
 let release: (() => void) | undefined;
@@ -91,12 +78,15 @@ let agreed = 0;
 
 function compare(policy: 0 | 1, seed: number, weights: readonly number[], flows: readonly Flow[]): void {
   configure(policy, seed, weights);
+  // the shipped hasher (WebAssembly where there is WebAssembly) and the JS reference, each against the kernel
   const hasher = makeHasher({ algorithm: policy === 0 ? 'linux-l3' : 'linux-l4', seed, fields: HASH_FIELDS });
+  const reference = makeLinuxHasherJs(policy, seed, HASH_FIELDS);
   const group = new NextHopGroup(weights, 'hash-threshold');
   const kernel = kernelChoices(flows);
   const mismatches = flows.flatMap((f, i) => {
     const mine = ours(hasher, group, f);
-    return mine === kernel[i] ? [] : [{ ...f, src: dotted(f.src), dst: dotted(f.dst), kernel: kernel[i], ours: mine }];
+    const js = ours(reference, group, f);
+    return mine === kernel[i] && js === kernel[i] ? [] : [{ ...f, src: dotted(f.src), dst: dotted(f.dst), kernel: kernel[i], ours: mine, js }];
   });
   compared += flows.length;
   agreed += flows.length - mismatches.length;
@@ -107,37 +97,16 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('linux-l3/l4 again
   beforeAll(async () => {
     if (unavailable !== undefined) throw new Error(`CI is set but network namespaces are unavailable: ${unavailable}`);
     release = await acquireNetnsLock();
-    removeStaleNamespaces(PREFIX);
-    for (const ns of [R, S]) {
-      run('ip', ['netns', 'add', ns]);
-      // no IPv6: keeps router solicitations and MLD reports off the links the packet test watches
-      run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-      run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    run('ip', ['-n', R, 'link', 'add', 'in0', 'type', 'veth', 'peer', 'name', 'c0', 'netns', S]);
-    run('ip', ['-n', R, 'addr', 'add', '10.9.0.1/24', 'dev', 'in0']);
-    run('ip', ['-n', S, 'addr', 'add', '10.9.0.2/24', 'dev', 'c0']);
-    run('ip', ['-n', R, 'link', 'set', 'in0', 'up']);
-    run('ip', ['-n', S, 'link', 'set', 'c0', 'up']);
-    for (let k = 1; k <= MAX_NEXTHOPS; k++) {
-      run('ip', ['-n', R, 'link', 'add', `nh${k}`, 'type', 'veth', 'peer', 'name', `p${k}`, 'netns', S]);
-      run('ip', ['-n', R, 'addr', 'add', `10.0.${k}.1/24`, 'dev', `nh${k}`]);
-      run('ip', ['-n', S, 'addr', 'add', `10.0.${k}.2/24`, 'dev', `p${k}`]);
-      run('ip', ['-n', R, 'link', 'set', `nh${k}`, 'up']);
-      run('ip', ['-n', S, 'link', 'set', `p${k}`, 'up']);
-      // a permanent neighbour: forwarded packets leave at once, with no ARP on the wire
-      const mac = (JSON.parse(run('ip', ['-j', '-n', S, 'link', 'show', `p${k}`])) as { address: string }[])[0]!.address;
-      run('ip', ['-n', R, 'neigh', 'replace', `10.0.${k}.2`, 'lladdr', mac, 'dev', `nh${k}`, 'nud', 'permanent']);
-    }
-    run('ip', ['netns', 'exec', R, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0',
-      'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.conf.in0.rp_filter=0']);
-    run('ip', ['-n', S, 'route', 'add', '198.51.100.0/24', 'via', '10.9.0.1', 'dev', 'c0']);
+    lab.up();
   });
 
   afterAll(() => {
-    for (const ns of [R, S]) spawnSync('ip', ['netns', 'del', ns]);
+    lab.down();
     release?.();
-    if (compared > 0) console.log(`kernel comparisons: ${agreed} of ${compared} flows took the kernel's next-hop`);
+    if (compared > 0) {
+      const impl = wasmLinuxHash === undefined ? 'JS' : 'WebAssembly and JS';
+      console.log(`kernel comparisons: ${agreed} of ${compared} flows took the kernel's next-hop (${impl} SipHash)`);
+    }
   });
 
   const SEEDS = [1, 0x9e3779b9, 0xffffffff];
@@ -167,21 +136,13 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('linux-l3/l4 again
     expect(withoutProto).toBeGreaterThan(200);
   });
 
-  // python3 sends the raw packets; skipped with a reason locally, required in CI (haveTool)
+  // python3 in S sends the frames (lab.forward); skipped with a reason locally, required in CI (haveTool)
   describe.skipIf(unavailable !== undefined || !haveTool('python3', ['-c', '']))('ICMP with real packets', () => {
     type Probe = { src: number; dst: number; type: number; icmpId?: number; inner?: { src: number; dst: number } };
 
     /** Sends each probe from S through R and returns the next-hop (0-based) it came back on. */
     function forward(probes: readonly Probe[]): number[] {
-      const spec = probes.map((p, i) => ({
-        src: dotted(p.src), dst: dotted(p.dst), type: p.type, icmpId: p.icmpId ?? 0, ipId: 1000 + i,
-        inner: p.inner ? { src: dotted(p.inner.src), dst: dotted(p.inner.dst) } : null,
-      }));
-      const out = run('ip', ['netns', 'exec', S, 'python3', '-c', SENDER], JSON.stringify(spec));
-      return (JSON.parse(out) as string[]).map((dev) => {
-        if (!/^p\d+$/.test(dev)) throw new Error(`probe not forwarded: ${dev}`);
-        return Number(dev.slice(1)) - 1;
-      });
+      return lab.forward(probes.map((p, i) => icmpFrame(p, 0x4b000000 + i)));
     }
 
     it('echo requests with different ICMP ids follow the path of ports 0', () => {
@@ -228,46 +189,23 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('linux-l3/l4 again
   });
 });
 
-/**
- * Runs in S: sends each probe (IPv4 + ICMP, source forged, IP id set) through a raw socket toward R and
- * watches every interface with a packet socket for the same IP id coming back on a p<k> veth.
- */
-const SENDER = String.raw`
-import json, socket, struct, sys, time
-def csum(b):
-    if len(b) % 2: b += b'\0'
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while s >> 16: s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
-def ipv4(src, dst, proto, ident, payload):
-    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), ident, 0, 64, proto, 0,
-                    socket.inet_aton(src), socket.inet_aton(dst))
-    return h[:10] + struct.pack('!H', csum(h)) + h[12:] + payload
-def icmp(kind, rest, body):
-    m = struct.pack('!BBH', kind, 1 if kind == 3 else 0, 0) + rest + body
-    return m[:2] + struct.pack('!H', csum(m)) + m[4:]
-probes = json.load(sys.stdin)
-rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-rx.settimeout(0.2)
-tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-out = []
-for p in probes:
-    if p['type'] == 8:
-        msg = icmp(8, struct.pack('!HH', p['icmpId'], 1), b'ecmp-emu')
-    else:
-        quoted = ipv4(p['inner']['src'], p['inner']['dst'], 17, 7, struct.pack('!HHHH', 40000, 53, 8, 0))
-        msg = icmp(3, b'\0\0\0\0', quoted)
-    tx.sendto(ipv4(p['src'], p['dst'], 1, p['ipId'], msg), (p['dst'], 0))
-    seen, deadline = 'lost', time.time() + 2
-    while time.time() < deadline:
-        try:
-            data, addr = rx.recvfrom(65535)
-        except socket.timeout:
-            continue
-        if addr[2] == socket.PACKET_OUTGOING or len(data) < 34: continue
-        if struct.unpack('!H', data[18:20])[0] == p['ipId'] and addr[0].startswith('p'):
-            seen = addr[0]
-            break
-    out.append(seen)
-print(json.dumps(out))
-`;
+/** An IPv4 header (checksum right) around `payload`, followed by 4 more bytes (the probe's id). */
+function ipv4Bytes(src: number, dst: number, proto: number, payload: readonly number[], trailer: number): number[] {
+  const h = new Uint8Array(20);
+  writeIpv4Header(h, 0, 0, 20 + payload.length + trailer, 1, 0, 64, proto, src, dst);
+  return [...h, ...payload];
+}
+
+/** The frame for a probe to R: an echo request with its id, or a destination unreachable quoting a UDP packet. */
+function icmpFrame(p: { src: number; dst: number; type: number; icmpId?: number; inner?: { src: number; dst: number } }, id: number): Uint8Array {
+  const icmp = p.type === 8
+    ? [8, 0, 0, 0, (p.icmpId ?? 0) >>> 8, (p.icmpId ?? 0) & 255, 0, 1]
+    : [3, 1, 0, 0, 0, 0, 0, 0, ...ipv4Bytes(p.inner!.src, p.inner!.dst, 17, [0x9c, 0x40, 0, 53, 0, 8, 0, 0], 0)];
+  const packet = ipv4Bytes(p.src, p.dst, 1, icmp, 4);
+  const f = new Uint8Array(14 + packet.length + 4);
+  f.set(lab.inMac.split(':').map((h) => parseInt(h, 16)), 0);
+  f.set([0x02, 0, 0, 0, 0, 0x44, 0x08, 0x00], 6);
+  f.set(packet, 14);
+  f.set([id >>> 24, (id >>> 16) & 255, (id >>> 8) & 255, id & 255], 14 + packet.length);
+  return f;
+}

@@ -31,7 +31,7 @@ function alive(pid: number): boolean {
  * Serialises the kernel/netns tests of every vitest worker (vitest.config.ts): an O_EXCL lock file holding the
  * owner's pid; a lock whose owner is gone is taken over.
  */
-export async function acquireNetnsLock(timeoutMs = 50_000): Promise<() => void> {
+export async function acquireNetnsLock(timeoutMs = 880_000): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

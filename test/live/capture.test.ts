@@ -46,7 +46,7 @@ describe.skipIf(reason !== undefined && !process.env.CI)('capture, live in netwo
     // The service address is reached through the receiver; its MAC is known up front, so no datagram waits on ARP.
     tx.ip('route', 'add', `${SERVICE}/32`, 'via', RX_ADDR);
     tx.ip('neigh', 'replace', RX_ADDR, 'lladdr', RX_MAC, 'dev', 'vtx', 'nud', 'permanent');
-  }, 240_000);
+  }, 900_000);
 
   afterAll(() => {
     try {

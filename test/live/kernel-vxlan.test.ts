@@ -55,7 +55,7 @@ describe.skipIf(reason !== undefined && !process.env.CI)('replay of the kernel\'
     border.ip('link', 'set', 'vx0', 'up');
     border.ip('neigh', 'replace', GATEWAY, 'lladdr', GATEWAY_MAC, 'dev', 'vx0', 'nud', 'permanent');
     border.ip('route', 'add', `${SERVICE}/32`, 'via', GATEWAY, 'dev', 'vx0');
-  }, 240_000);
+  }, 900_000);
 
   afterAll(() => {
     try {

@@ -51,7 +51,7 @@ const PREFIX = 'ecmp-live';
  * do not share the two cores with another namespace test, and removes namespaces that killed runs left behind.
  */
 export async function netnsLock(): Promise<() => void> {
-  const release = await acquireNetnsLock(150_000);
+  const release = await acquireNetnsLock();
   removeStaleNamespaces(PREFIX);
   return release;
 }

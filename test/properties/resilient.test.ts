@@ -1,4 +1,5 @@
-// Law: when a member of a resilient group fails, only the flows that were on it move.
+// Law: when a member of a resilient group fails, only the flows that were on it move, and those of a survivor that
+// the kernel's rounding leaves over the buckets it now wants (nh_res_table_upkeep moves those as soon as idle).
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { prng, u32 as draw } from '../helpers.js';
 import { SEED, fabricYaml, serviceFlow, u32 } from './arbitraries.js';
 
 describe('resilient failover', () => {
-  it('a group losing members one after another moves only the lost members\' flows, each time', () => {
+  it('a group losing members one after another moves only the lost members\' flows and rounding excess, each time', () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 2, maxLength: 12 }),
@@ -27,11 +28,13 @@ describe('resilient failover', () => {
             if (live.length < 2) break;
             const gone = live[r % live.length]!;
             const next = group.without(gone);
-            let strayed = 0; // flows of a surviving member that moved, or flows sent to a dead member
+            // a survivor whose rounded share of the table shrank gives up that many buckets (the kernel does so too)
+            const shrank = weights.map((_, m) => next.expectedShares()[m]! < group.expectedShares()[m]!);
+            let strayed = 0; // flows of a surviving member that moved though it did not shrink, or flows sent to a dead member
             for (const h of hashes) {
               const before = group.select(h);
               const after = next.select(h);
-              if (!next.isLive(after) || (before !== gone && after !== before)) strayed++;
+              if (!next.isLive(after) || (before !== gone && after !== before && !shrank[before]!)) strayed++;
             }
             expect(strayed, `member ${gone} of ${weights}`).toBe(0);
             group = next;

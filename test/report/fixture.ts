@@ -59,6 +59,7 @@ export const sampleReport: Report = {
       ],
     },
   ],
+  unrouted: [{ address: '203.0.113.7', flows: 2, packets: 3 }],
   warnings: [
     {
       kind: 'unequal-share',
@@ -77,6 +78,7 @@ export const sampleReport: Report = {
 
 /** Names that need escaping everywhere, an opaque next-hop, a skip reason SPEC does not list, key order shuffled. */
 export const awkwardReport: Report = {
+  unrouted: [],
   warnings: [{ kind: 'imbalance', node: 'leaf-<x>', message: 'p = 3.2e-8 & "quotes", <script>alert(1)</script>' }],
   stages: [
     {
@@ -114,6 +116,7 @@ export const awkwardReport: Report = {
 };
 
 export const emptyReport: Report = {
+  unrouted: [],
   packets: 0,
   bytes: 0,
   flows: 0,

@@ -86,7 +86,7 @@ describe('renderText', () => {
 describe('renderJson', () => {
   it('keeps SPEC §5 key order whatever order the report was built in', () => {
     const parsed = JSON.parse(renderJson(awkwardReport)) as Report;
-    expect(Object.keys(parsed)).toEqual(['packets', 'bytes', 'flows', 'skipped', 'vteps', 'vms', 'others', 'stages', 'warnings']);
+    expect(Object.keys(parsed)).toEqual(['packets', 'bytes', 'flows', 'skipped', 'vteps', 'vms', 'others', 'stages', 'unrouted', 'warnings']);
     expect(Object.keys(parsed.skipped)).toEqual(['truncated', 'not-ipv4', 'zz-custom']);
     expect(Object.keys(parsed.vms[0]!)).toEqual(['name', 'leaf', 'address', 'flows', 'packets', 'bytes', 'share', 'expected']);
     expect(Object.keys(parsed.others[0]!)).toEqual(['node', 'address', 'flows', 'packets', 'bytes', 'share']);

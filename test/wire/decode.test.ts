@@ -28,7 +28,7 @@ const UDP = '9c40 01bb 0008 0000';
 
 describe('decodeFrame on byte literals', () => {
   it('names its reasons', () => {
-    expect(REASON_NAMES).toEqual(['ok', 'truncated', 'not-ipv4', 'malformed', 'unsupported-linktype']);
+    expect(REASON_NAMES).toEqual(['ok', 'truncated', 'not-ipv4', 'malformed', 'unsupported-linktype', 'bad-erspan', 'bad-gre']);
     expect([REASON_OK, REASON_TRUNCATED, REASON_NOT_IPV4, REASON_MALFORMED, REASON_UNSUPPORTED_LINKTYPE]).toEqual([0, 1, 2, 3, 4]);
   });
 
@@ -64,6 +64,32 @@ describe('decodeFrame on byte literals', () => {
     expect(decode(hex('6000000000081101'), 228).reason).toBe(REASON_MALFORMED);
     expect(decode(hex('6000000000081101'), 229).reason).toBe(REASON_NOT_IPV4);
     expect(decode(new Uint8Array(0), 101).reason).toBe(REASON_TRUNCATED);
+  });
+
+  it('BSD loopback: NULL (0) in either host byte order, LOOP (108) in network order; IPv6 families are not IPv4', () => {
+    expect(decode(hex('02000000' + IP_UDP + UDP), 0)).toMatchObject({ reason: 0, l3Offset: 4, sport: 40000, dport: 443 });
+    expect(decode(hex('00000002' + IP_UDP + UDP), 0)).toMatchObject({ reason: 0, l3Offset: 4 });
+    expect(decode(hex('00000002' + IP_UDP + UDP), 108)).toMatchObject({ reason: 0, l3Offset: 4, src: 0x0a000001 });
+    expect(decode(hex('02000000' + IP_UDP + UDP), 108).reason).toBe(REASON_NOT_IPV4);
+    for (const af of ['18000000', '1c000000', '1e000000', '0a000000']) expect(decode(hex(af + '6000000000081101'), 0).reason).toBe(REASON_NOT_IPV4);
+    expect(decode(hex('020000'), 0).reason).toBe(REASON_TRUNCATED);
+  });
+
+  it('PPP (9) bare and HDLC-framed, compressed protocol field; PPP_HDLC (50)', () => {
+    expect(decode(hex('0021' + IP_UDP + UDP), 9)).toMatchObject({ reason: 0, l3Offset: 2, dport: 443 });
+    expect(decode(hex('ff030021' + IP_UDP + UDP), 9)).toMatchObject({ reason: 0, l3Offset: 4 });
+    expect(decode(hex('21' + IP_UDP + UDP), 9)).toMatchObject({ reason: 0, l3Offset: 1 });
+    expect(decode(hex('ff0321' + IP_UDP + UDP), 50)).toMatchObject({ reason: 0, l3Offset: 3 });
+    expect(decode(hex('0057' + '60000000'), 9).reason).toBe(REASON_NOT_IPV4);
+    expect(decode(hex('c021' + '0101'), 9).reason).toBe(REASON_NOT_IPV4); // LCP
+    expect(decode(hex('ff03'), 9).reason).toBe(REASON_TRUNCATED);
+    expect(decode(hex('ff0300'), 9).reason).toBe(REASON_TRUNCATED);
+  });
+
+  it('raw IP as DLT_RAW (12) and OpenBSD DLT_RAW (14); another link type is unsupported', () => {
+    expect(decode(hex(IP_UDP + UDP), 12)).toMatchObject({ reason: 0, l3Offset: 0 });
+    expect(decode(hex(IP_UDP + UDP), 14)).toMatchObject({ reason: 0, l3Offset: 0 });
+    expect(decode(hex(IP_UDP + UDP), 147).reason).toBe(REASON_UNSUPPORTED_LINKTYPE);
   });
 
   it('Linux cooked v1 (113) and v2 (276), with a VLAN tag', () => {
