@@ -159,7 +159,9 @@ describe('fuzz --search with its defaults on the built-in fabric', () => {
       for (const s of SELECTIONS) {
         const v = variant(`${a} (shared seed)`, s);
         expect(v.worst.significant, `${a}/${s}`).toBe(true);
-        expect(v.row.worstMaxOverMean, `${a}/${s}`).toBeGreaterThanOrEqual(3);
+        // One of leaf-3's three VMs takes every flow: max/mean 3, or under resilient 128/43 or 128/42 (the kernel
+        // gives three members 43, 42 and 43 of 128 buckets).
+        expect(v.row.worstMaxOverMean, `${a}/${s}`).toBeGreaterThanOrEqual(s === 'resilient' ? 128 / 43 : 3);
         // xor can break at the border on its own (one VTEP takes all), as bad as polarization; the rest polarize.
         if (a === 'xor') expect(v.row.polarized, `${a}/${s}`).toBeGreaterThan(100);
         else {
