@@ -189,6 +189,25 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
     others.push({ node: otherNode[i]! >= 0 ? fabric.leafNames[otherNode[i]!]! : '', address: formatIpv4(address), flows: otherFlows[i]!, packets: otherPackets[i]!, bytes: otherBytes[i]!, share: share(otherFlows[i]!) });
   });
 
+  const { stages, warnings } = stageRows(fabric, flows, paths, observed, upstream);
+  warnings.push(...unequalShareWarnings(fabric, contextsInOrder(t), memo));
+
+  return {
+    packets,
+    bytes,
+    flows: forwarded,
+    skipped,
+    vteps,
+    vms: vmRows,
+    others,
+    stages,
+    unrouted: unroutedDestinations(flows, paths),
+    warnings,
+  };
+}
+
+/** A row per route with two or more live next-hops that flows crossed, with its polarization and imbalance warnings. */
+function stageRows(fabric: Fabric, flows: FlowTable, paths: PathColumns, observed: Map<number, Float64Array>, upstream: Map<number, Map<number, number>>): { stages: StageRow[]; warnings: Warning[] } {
   const stages: StageRow[] = [];
   const warnings: Warning[] = [];
   const routeIds = [...observed.keys()].sort((a, b) => a - b);
@@ -217,20 +236,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
       warnings.push({ kind: 'imbalance', node: row.node, message: `${row.node} spreads ${row.prefix} (vrf ${row.vrf}) unlike its weights: chi-square p ${row.chiSquareP === 0 ? '< 1e-300' : `= ${row.chiSquareP.toExponential(1)}`}, max/mean ${row.maxOverMean.toFixed(2)} over ${row.flows} flows` });
     }
   }
-  warnings.push(...unequalShareWarnings(fabric, contextsInOrder(t), memo));
-
-  return {
-    packets,
-    bytes,
-    flows: forwarded,
-    skipped,
-    vteps,
-    vms: vmRows,
-    others,
-    stages,
-    unrouted: unroutedDestinations(flows, paths),
-    warnings,
-  };
+  return { stages, warnings };
 }
 
 function addInto(into: Float64Array, from: Float64Array, times: number): void {

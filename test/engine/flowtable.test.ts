@@ -82,6 +82,18 @@ describe('flow table', () => {
     expectTable(sized, b);
   });
 
+  it('scan visits every flow once, with its key, path and counters', () => {
+    const table = new FlowTable();
+    const ref = exercise(table, 9, 60_000, 3000);
+    const seen = new Map<number, number[]>();
+    table.scan((f, src, dst, ports, meta, path, packets, bytes) => {
+      if (seen.has(f)) throw new Error(`flow ${f} visited twice`);
+      seen.set(f, [src, dst, ports, meta, path, packets, bytes]);
+    });
+    expect(seen.size).toBe(ref.size);
+    for (const [k, r] of ref) expect(seen.get(r.f), k).toEqual([...k.split('|').map(Number), r.path, r.packets, r.bytes]);
+  });
+
   it('counters go past 32 bits (an sFlow sample weighs its sampling rate)', () => {
     const table = new FlowTable();
     expect(table.findOrAdd(1, 2, 3, 4, 3e9, 4.5e12)).toBe(NEW_FLOW);
@@ -94,5 +106,8 @@ describe('flow table', () => {
     table.findOrAdd(5, 6, 7, 8, 1, 100);
     table.setPath(0, 0);
     expect([table.packetsOf(1), table.bytesOf(1)]).toEqual([1, 100]);
+    const scanned: number[][] = [];
+    table.scan((f, _s, _d, _p, _m, _path, packets, bytes) => scanned.push([f, packets, bytes]));
+    expect(scanned.sort((x, y) => x[0]! - y[0]!)).toEqual([[0, 18e9 + 1, 4.5e12 + 5 * 1500 * 3e9 + 60], [1, 1, 100]]);
   });
 });
