@@ -1,7 +1,7 @@
 // The report as JSON (`--json`): SPEC §5's keys in SPEC §5's order, whatever order the objects were built in.
 
 import type { Report } from '../stats/types.js';
-import type { FailoverResult, FuzzResult } from '../stats/trials.js';
+import type { FailoverResult, FuzzResult, FuzzRow } from '../stats/trials.js';
 import { orderedSkipKeys } from './format.js';
 
 /**
@@ -64,21 +64,22 @@ export function renderJson(report: Report): string {
   return JSON.stringify(orderedReport(report), null, 2);
 }
 
+/** One `fuzz --json` row, keys in SPEC §6's order (`fuzz --search` adds `finding` after them). */
+export function fuzzRowJson(r: FuzzRow): FuzzRow {
+  return {
+    algorithm: r.algorithm,
+    selection: r.selection,
+    meanMaxOverMean: r.meanMaxOverMean,
+    worstMaxOverMean: r.worstMaxOverMean,
+    polarized: r.polarized,
+    reproducer: r.reproducer,
+    replayArgs: [...r.replayArgs],
+  };
+}
+
 /** `fuzz --json` (SPEC §6), keys in the documented order; no final newline, as renderJson. */
 export function renderFuzzJson(result: FuzzResult): string {
-  const ordered: FuzzResult = {
-    trials: result.trials,
-    flows: result.flows,
-    results: result.results.map((r) => ({
-      algorithm: r.algorithm,
-      selection: r.selection,
-      meanMaxOverMean: r.meanMaxOverMean,
-      worstMaxOverMean: r.worstMaxOverMean,
-      polarized: r.polarized,
-      reproducer: r.reproducer,
-      replayArgs: [...r.replayArgs],
-    })),
-  };
+  const ordered: FuzzResult = { trials: result.trials, flows: result.flows, results: result.results.map(fuzzRowJson) };
   return JSON.stringify(ordered, null, 2);
 }
 

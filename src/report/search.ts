@@ -2,6 +2,7 @@
 
 import type { FuzzRow } from '../stats/trials.js';
 import { groupDigits, ratio } from './format.js';
+import { fuzzRowJson } from './json.js';
 import { table } from './table.js';
 import { shellQuote } from './trials.js';
 
@@ -27,16 +28,7 @@ export function renderSearchJson(result: SearchResultView): string {
     {
       trials: result.trials,
       flows: result.flows,
-      results: result.results.map((r) => ({
-        algorithm: r.algorithm,
-        selection: r.selection,
-        meanMaxOverMean: r.meanMaxOverMean,
-        worstMaxOverMean: r.worstMaxOverMean,
-        polarized: r.polarized,
-        reproducer: r.reproducer,
-        replayArgs: [...r.replayArgs],
-        finding: r.finding,
-      })),
+      results: result.results.map((r) => ({ ...fuzzRowJson(r), finding: r.finding })),
     },
     null,
     2,

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Lpm6 } from '../../src/fib/lpm6.js';
 import { tryParseIpv6 } from '../../src/wire/ipv6.js';
+import { prng, u32 } from '../helpers.js';
 
 type Route = { words: number[]; length: number; value: number };
 
@@ -95,6 +96,25 @@ describe('Lpm6', () => {
       }),
       { seed: 0x1b66, numRuns: 400 },
     );
+  });
+
+  it('law: the same through index nodes: thousands of clustered routes, a wide root and children under it', () => {
+    // 6000 /40s to /128s inside one /32 crowd a few slices of the space: the index nodes below the root take over there
+    for (const seed of [1, 2, 3]) {
+      const rand = prng(seed);
+      const routes: Route[] = Array.from({ length: 6000 }, (_, i) => ({
+        words: [0x20010db8, u32(rand) & 0x00ff0fff, u32(rand), u32(rand)],
+        length: [40, 44, 48, 56, 64, 128][u32(rand) % 6]!,
+        value: i,
+      }));
+      const t = new Lpm6();
+      for (const r of routes) t.insert(r.words, r.length, r.value);
+      expect(t.rangeCount()).toBeGreaterThan(4096); // the 16-bit root
+      // many draws name the same prefix: the last insert holds it, as in the table
+      const live = [...new Map(routes.map((r) => [`${big(r.words) >> BigInt(128 - r.length)}/${r.length}`, r])).values()];
+      const randomAddrs = Array.from({ length: 300 }, () => [0x20010db8, u32(rand) & 0x00ff0fff, u32(rand), u32(rand)]);
+      for (const a of [...probes(live).filter((_, i) => i % 20 === 0), ...randomAddrs]) expect(lookup(t, a)).toBe(reference(live, a));
+    }
   });
 
   it('law: the answer is the same for words passed as u32 or as int32', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { renderHtml, type HtmlMeta } from '../../src/report/html.js';
+import { chromium, findChromium } from './chromium.js';
 import { awkwardReport, emptyReport, sampleReport } from './fixture.js';
 import { elements, parseXml, textOf } from './helpers.js';
 import { colourStats, countNear, decodePng } from './png.js';
@@ -141,45 +141,6 @@ describe('test PNG decoder', () => {
     expect(countNear(img, '#28323c', 0)).toBe(5);
   });
 });
-
-function findChromium(): string | undefined {
-  const names = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    for (const n of names) {
-      try {
-        accessSync(join(dir, n), constants.X_OK);
-        return join(dir, n);
-      } catch {
-        // not here
-      }
-    }
-  }
-  return undefined;
-}
-
-function chromium(bin: string, args: string[], url: string): Promise<string> {
-  const profile = mkdtempSync(join(tmpdir(), 'ecmp-emu-chromium-'));
-  const flags = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-component-update',
-    '--disable-sync',
-    `--user-data-dir=${profile}`,
-    ...args,
-    url,
-  ];
-  return new Promise((resolve, reject) => {
-    execFile(bin, flags, { timeout: 90_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      rmSync(profile, { recursive: true, force: true });
-      if (err) reject(new Error(`${bin} failed: ${err.message}\n${stderr.slice(-2000)}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 describe('renderHtml in headless Chromium', () => {
   const bin = findChromium();
