@@ -21,6 +21,7 @@ import { FrameKey, REASON_OK, decodeFrame } from '../src/wire/decode.js';
 import { FRAME_LEN, benchCaptureBuffer, writeBenchCapture } from './captures.js';
 import { runHashBench } from './hash.js';
 import { runLpmBench } from './lpm.js';
+import { runLpm6Bench } from './lpm6.js';
 import { runReaderBench } from './reader.js';
 import { FLOW_FULL, FLOW_SHORT, formatFlowBench, runFlowBench, type FlowBench, type FlowSizes } from './flows.js';
 import { ROOT, compileBaseline, gnuTime, timeCommands, warmPageCache, type Cmd, type ProcessFigure } from './process.js';
@@ -532,6 +533,11 @@ export async function runBench(opts: { short?: boolean; log?: Log } = {}): Promi
   const lpmRes = runLpmBench(sizes.lpmPrefixes, sizes.lpmRounds);
   for (const l of lpmRes.lookups) {
     stages.push({ stage: `fib lookup: LPM ${l.api}(), ${l.addresses}`, ns: l.nsPerLookup, mpps: l.lookupsPerSecond / 1e6, spread: `median ${l.medianNsPerLookup.toFixed(1)}`, note: 'best of rounds' });
+  }
+  log('lpm6: IPv6 prefixes...');
+  const lpm6 = runLpm6Bench(opts.short ? 10_000 : 100_000, opts.short ? 1 : 5, opts.short ? 1 << 16 : 1 << 20);
+  for (const l of lpm6.lookups) {
+    stages.push({ stage: `fib lookup: IPv6 LPM over ${lpm6.prefixes} prefixes, ${l.addresses}`, ns: l.nsPerLookup, mpps: l.lookupsPerSecond / 1e6, spread: `median ${l.medianNsPerLookup.toFixed(1)}`, note: `best of rounds; ${(lpm6.tableBytes / 2 ** 20).toFixed(1)} MiB, built in ${lpm6.buildMs.toFixed(0)} ms` });
   }
   log('select: every method and group shape...');
   const selectRes = runSelectBench(sizes.selectRounds);
