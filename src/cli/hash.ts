@@ -4,8 +4,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import {
+  ALL_HASH_ALGORITHMS,
+  ALL_HASH_FIELDS,
   displayHash,
-  HASH_ALGORITHMS,
   HASH_FIELDS,
   HASH_FIELDS6,
   makeHasher,
@@ -30,8 +31,8 @@ export interface HashOptions {
 
 /** The line the command prints: the hash as 0x%08x (linux-l3/l4: the 31-bit value the kernel compares). */
 export function hashLine(algo: string, opts: HashOptions): string {
-  if (!(HASH_ALGORITHMS as readonly string[]).includes(algo)) {
-    throw new UsageError(`unknown algorithm '${algo}' (expected ${HASH_ALGORITHMS.join(', ')})`, 'hash');
+  if (!(ALL_HASH_ALGORITHMS as readonly string[]).includes(algo)) {
+    throw new UsageError(`unknown algorithm '${algo}' (expected ${ALL_HASH_ALGORITHMS.join(', ')})`, 'hash');
   }
   const algorithm = algo as HashAlgorithm;
   if (opts.src === undefined) throw new UsageError('--src is required', 'hash');
@@ -78,15 +79,15 @@ function hash6(algorithm: HashAlgorithm, seed: number, opts: HashOptions, proto:
 export function registerHash(program: Command): void {
   program
     .command('hash')
-    .description('hash one flow key; prints 0x%08x (linux-l3/l4: the 31-bit value compared with next-hop bounds)')
-    .argument('<algo>', HASH_ALGORITHMS.join(' | '))
+    .description('hash one flow key; prints 0x%08x (linux-*: the 31-bit value compared with next-hop bounds)')
+    .argument('<algo>', ALL_HASH_ALGORITHMS.join(' | '))
     .option('--src <addr>', 'source address, IPv4 or IPv6')
     .option('--dst <addr>', 'destination address, of the same family')
     .option('--proto <p>', 'udp | tcp | icmp | protocol number (default 0)')
     .option('--sport <n>', 'source port (default 0)')
     .option('--dport <n>', 'destination port (default 0)')
     .option('--seed <n>', 'seed, 0..4294967295, decimal or 0x hex (default 0)')
-    .option('--fields <list>', `comma-separated subset of ${HASH_FIELDS6.join(',')} (flowlabel: IPv6 only; default: all)`)
+    .option('--fields <list>', `comma-separated subset of ${ALL_HASH_FIELDS.join(',')} (flowlabel and inner-*: linux-custom only; default: the 5-tuple, with flowlabel for IPv6)`)
     .option('--flowlabel <n>', 'IPv6 flow label, 0..0xfffff (default 0; read by linux-l3 and by fields with flowlabel)')
     .action((algo: string, opts: HashOptions) => {
       process.stdout.write(`${hashLine(algo, opts)}\n`);

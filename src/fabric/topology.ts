@@ -3,7 +3,7 @@
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YamlNode, type Pair } from 'yaml';
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { HASH_ALGORITHMS, HASH_FIELDS, type HashAlgorithm, type HashField, type HashSpec } from '../hash/index.js';
+import { ALL_HASH_ALGORITHMS, ALL_HASH_FIELDS, HASH_FIELDS, LINUX_CUSTOM_FIELDS, type HashAlgorithm, type HashField, type HashSpec } from '../hash/index.js';
 import { SELECTIONS, type Selection } from '../fib/group.js';
 import { tryParseIpv4, tryParsePrefix } from '../wire/ipv4.js';
 
@@ -349,15 +349,17 @@ export function parseTopology(text: string, source: string): Topology {
     }
     if (vtep === undefined) c.fail(`missing required key 'vtep'`, path, value ?? pair);
     const explicitSeed = own.hash?.seed ?? defaults.hash?.seed;
+    const algorithm = own.hash?.algorithm ?? defaults.hash?.algorithm ?? DEFAULT_HASH.algorithm;
+    const fields = own.hash?.fields ?? defaults.hash?.fields ?? [...DEFAULT_HASH.fields];
+    const custom = fields.find((f) => LINUX_CUSTOM_FIELDS.includes(f));
+    if (custom !== undefined && algorithm !== 'linux-custom') {
+      c.fail(`hash field '${custom}' is read by linux-custom only (Linux's policy 3), not by ${algorithm}`, `${path}.hash.fields`, value ?? pair);
+    }
     const leaf: LeafSpec = {
       name,
       vtep,
       asn: asn ?? 0,
-      hash: {
-        algorithm: own.hash?.algorithm ?? defaults.hash?.algorithm ?? DEFAULT_HASH.algorithm,
-        seed: explicitSeed ?? seedFromName(name),
-        fields: own.hash?.fields ?? defaults.hash?.fields ?? [...DEFAULT_HASH.fields],
-      },
+      hash: { algorithm, seed: explicitSeed ?? seedFromName(name), fields },
       seedExplicit: explicitSeed !== undefined,
       selection: own.selection ?? defaults.selection ?? 'hash-threshold',
       buckets: own.buckets ?? defaults.buckets ?? 128,
@@ -494,10 +496,10 @@ function readOverride(c: Checker, key: string, value: YamlNode | null, path: str
     const h: HashOverride = {};
     for (const [k, v] of c.entries(value, path, ['algorithm', 'seed', 'fields'])) {
       const p = `${path}.${k}`;
-      if (k === 'algorithm') h.algorithm = c.oneOf(v, p, HASH_ALGORITHMS, 'hash algorithm');
+      if (k === 'algorithm') h.algorithm = c.oneOf(v, p, ALL_HASH_ALGORITHMS, 'hash algorithm');
       else if (k === 'seed') h.seed = c.integer(v, p, 0, 4294967295, 'seed');
       else {
-        const fields = c.seq(v, p).map((f, i) => c.oneOf(f, `${p}[${i}]`, HASH_FIELDS, 'hash field'));
+        const fields = c.seq(v, p).map((f, i) => c.oneOf(f, `${p}[${i}]`, ALL_HASH_FIELDS, 'hash field'));
         if (fields.length === 0) c.fail('the field list is empty', p, v);
         if (new Set(fields).size !== fields.length) c.fail('a field is listed twice', p, v);
         h.fields = fields;

@@ -8,13 +8,12 @@
 // repeated as far as needed. As for IPv4, each selected byte gets a 256-entry table of its contribution, so a
 // flow costs one lookup per key byte.
 
-import type { HashField } from './fields.js';
 import { referenceHash } from './linear.js';
 import { toeplitz, toeplitzKey } from './toeplitz.js';
 import type { FlowHasher6 } from './linux6.js';
 
-/** The fields an IPv6 hash can read: IPv4's and the flow label. */
-export type HashField6 = HashField | 'flowlabel';
+/** The fields an IPv6 hash can read: the 5-tuple and the flow label. */
+export type HashField6 = 'src-ip' | 'dst-ip' | 'protocol' | 'src-port' | 'dst-port' | 'flowlabel';
 
 /** Key bytes, in message order: src 0-15, dst 16-31, sport 32-33, dport 34-35, protocol 36, flow label 37-39. */
 const SLOTS6 = 40;

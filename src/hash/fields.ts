@@ -2,10 +2,36 @@
 
 import { UsageError } from '../errors.js';
 
-export type HashField = 'src-ip' | 'dst-ip' | 'protocol' | 'src-port' | 'dst-port';
+export type HashField =
+  | 'src-ip'
+  | 'dst-ip'
+  | 'protocol'
+  | 'src-port'
+  | 'dst-port'
+  | 'flowlabel'
+  | 'inner-src-ip'
+  | 'inner-dst-ip'
+  | 'inner-protocol'
+  | 'inner-flowlabel'
+  | 'inner-src-port'
+  | 'inner-dst-port';
 
-/** Every field, in the order the topology's default lists them; also the default selection. */
+/** The 5-tuple, in the order the topology's default lists it; also the default selection. */
 export const HASH_FIELDS: readonly HashField[] = ['src-ip', 'dst-ip', 'protocol', 'src-port', 'dst-port'];
+
+/** The fields only linux-custom reads: the IPv6 flow label and a tunnelled packet's inner header (policy 3). */
+export const LINUX_CUSTOM_FIELDS: readonly HashField[] = [
+  'flowlabel',
+  'inner-src-ip',
+  'inner-dst-ip',
+  'inner-protocol',
+  'inner-flowlabel',
+  'inner-src-port',
+  'inner-dst-port',
+];
+
+/** Every field name a topology or `--fields` takes. */
+export const ALL_HASH_FIELDS: readonly HashField[] = [...HASH_FIELDS, ...LINUX_CUSTOM_FIELDS];
 
 /**
  * The flow key as 13 byte slots: source address (4, most significant first), destination address (4),
@@ -14,19 +40,27 @@ export const HASH_FIELDS: readonly HashField[] = ['src-ip', 'dst-ip', 'protocol'
  */
 export const KEY_SLOTS = 13;
 
+/** Where each 5-tuple field sits in the key's byte slots; linux-custom's own fields are not bytes of an IPv4 key. */
 const FIELD_SLOTS: Record<HashField, readonly number[]> = {
   'src-ip': [0, 1, 2, 3],
   'dst-ip': [4, 5, 6, 7],
   'src-port': [8, 9],
   'dst-port': [10, 11],
   protocol: [12],
+  flowlabel: [],
+  'inner-src-ip': [],
+  'inner-dst-ip': [],
+  'inner-protocol': [],
+  'inner-flowlabel': [],
+  'inner-src-port': [],
+  'inner-dst-port': [],
 };
 
 /** Throws UsageError unless every name is a known field. */
 export function checkHashFields(fields: readonly string[]): asserts fields is readonly HashField[] {
   for (const f of fields) {
     if (!Object.hasOwn(FIELD_SLOTS, f)) {
-      throw new UsageError(`unknown hash field '${f}' (known: ${HASH_FIELDS.join(', ')})`);
+      throw new UsageError(`unknown hash field '${f}' (known: ${ALL_HASH_FIELDS.join(', ')})`);
     }
   }
 }

@@ -2,9 +2,21 @@
 
 import type { HashField } from './fields.js';
 
-export type HashAlgorithm = 'crc32' | 'crc16' | 'xor' | 'toeplitz' | 'linux-l3' | 'linux-l4';
+export type HashAlgorithm = 'crc32' | 'crc16' | 'xor' | 'toeplitz' | 'linux-l3' | 'linux-l4' | 'linux-l3-inner' | 'linux-custom';
 
+/** The algorithms `fuzz` compares by default. */
 export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ['crc32', 'crc16', 'xor', 'toeplitz', 'linux-l3', 'linux-l4'];
+
+/**
+ * Every algorithm a topology and `hash` take: also Linux's fib_multipath_hash_policy 2 (linux-l3-inner) and 3
+ * (linux-custom, over `fields` as fib_multipath_hash_fields names them).
+ */
+export const ALL_HASH_ALGORITHMS: readonly HashAlgorithm[] = [...HASH_ALGORITHMS, 'linux-l3-inner', 'linux-custom'];
+
+/** The algorithms whose hash is the kernel's: selection compares h >>> 1 with next-hop bounds, as Linux does. */
+export function isLinuxAlgorithm(algorithm: HashAlgorithm): boolean {
+  return algorithm.startsWith('linux-');
+}
 
 export interface HashSpec {
   algorithm: HashAlgorithm;

@@ -128,3 +128,20 @@ describe('what real boxes install: multipath-relax, route-targets, router-id', (
   });
 });
 
+
+describe("Linux's policies 2 and 3 as hash algorithms (SPEC §2)", () => {
+  const withHash = (hash: string): string => DEFAULT_TOPOLOGY_YAML.replace('leaves:\n', `defaults:\n  hash: ${hash}\nleaves:\n`);
+
+  it('takes linux-l3-inner, and linux-custom with fib_multipath_hash_fields names, inner ones included', () => {
+    const t = parseTopology(withHash('{ algorithm: linux-custom, fields: [src-ip, dst-ip, inner-src-port, flowlabel] }'), 'fab.yaml');
+    expect(t.leaves[0]!.hash).toMatchObject({ algorithm: 'linux-custom', fields: ['src-ip', 'dst-ip', 'inner-src-port', 'flowlabel'] });
+    expect(parseTopology(withHash('{ algorithm: linux-l3-inner }'), 'fab.yaml').leaves[3]!.hash.algorithm).toBe('linux-l3-inner');
+  });
+
+  it('refuses an inner field or the flow label for any other algorithm, naming the leaf', () => {
+    expect(errorOf(withHash('{ algorithm: crc32, fields: [src-ip, inner-dst-ip] }'))).toMatch(
+      /hash field 'inner-dst-ip' is read by linux-custom only \(Linux's policy 3\), not by crc32 \(fab\.yaml: leaves\.border\.hash\.fields/,
+    );
+    expect(errorOf(withHash('{ fields: [flowlabel] }'))).toMatch(/'flowlabel' is read by linux-custom only/);
+  });
+});

@@ -19,7 +19,8 @@ import {
   type Dissected,
 } from '../../src/hash/linux-keys.js';
 import { makeLinux6Hasher } from '../../src/hash/linux6.js';
-import { HASH_FIELDS, makeHasher } from '../../src/hash/index.js';
+import { HASH_FIELDS, makeHasher, type HashField } from '../../src/hash/index.js';
+import { HASH_FIELD_BITS } from '../../src/hash/linux-keys.js';
 import { formatIpv4, writeIpv4Header } from '../../src/wire/ipv4.js';
 import { formatIpv6, writeIpv6Header } from '../../src/wire/ipv6.js';
 import { haveTool, prng, u32 } from '../helpers.js';
@@ -189,6 +190,20 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('policies 2 and 3 
       return group.select(policy3Hash(seed, mask, { outer, inner: null }));
     });
     expect(ours).toEqual(kernel);
+    // and the topology's linux-custom with those fields, as the engine hashes a flow
+    const fields = (Object.keys(HASH_FIELD_BITS) as HashField[]).filter((f) => (mask & HASH_FIELD_BITS[f]) !== 0);
+    const custom = makeHasher({ algorithm: 'linux-custom', seed, fields });
+    const engine = flows.map((f) => (f.proto === 1 ? group.select(custom(f.s, f.d, 1, 0, 0)) : group.select(custom(f.s, f.d, f.proto, f.sp, f.dp))));
+    expect(engine).toEqual(kernel);
+  });
+
+  it.each(SEEDS)('IPv4 route get, policy 2: the topology\'s linux-l3-inner hashes an untunnelled flow as the kernel does, seed %i', (seed) => {
+    lab.sysctl('net.ipv4.fib_multipath_hash_policy=2', `net.ipv4.fib_multipath_hash_seed=${seed}`);
+    const rand = prng(seed ^ 2);
+    const flows = Array.from({ length: 150 }, () => ({ s: unicast4(rand), d: dst4(rand), sp: u32(rand) & 0xffff, dp: u32(rand) & 0xffff }));
+    const kernel = lab.routeGet(4, flows.map((f) => `${formatIpv4(f.d)} from ${formatIpv4(f.s)} iif in0 ipproto udp sport ${f.sp} dport ${f.dp}`));
+    const inner = makeHasher({ algorithm: 'linux-l3-inner', seed, fields: HASH_FIELDS });
+    expect(flows.map((f) => group.select(inner(f.s, f.d, 17, f.sp, f.dp)))).toEqual(kernel);
   });
 
   it.each(SEEDS.flatMap((seed) => [0x0007, 0x0037, 0x003f, 0x0fc0].map((mask) => [seed, mask] as const)))('IPv6 route get, policy 3 (no packet: no jhash), seed %i, fields %i', (seed, mask) => {
