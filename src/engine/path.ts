@@ -3,6 +3,9 @@
 import { HOP_OPAQUE, HOP_VM, HOP_VTEP, tableOf, type Fabric } from '../fabric/converge.js';
 import { MAX_STAGES } from './flowtable.js';
 import { REASON_NAMES } from '../wire/decode.js';
+import { vxlanSourcePort } from '../wire/vxlan.js';
+
+export { vxlanSourcePort };
 
 /** Skip reasons the engine adds after the decoder's own. */
 export const REASON_NO_ROUTE = REASON_NAMES.length;
@@ -22,15 +25,6 @@ export class PathResult {
   readonly stageRoute = new Int32Array(MAX_STAGES);
   readonly stageMember = new Int32Array(MAX_STAGES);
   readonly stageHash = new Uint32Array(MAX_STAGES);
-}
-
-/**
- * Linux's VXLAN source port (udp_flow_src_port): the flow hash scaled into [low, high). The kernel's range
- * excludes `high` itself; so does ours, so a capture of ours and of the kernel agree.
- */
-export function vxlanSourcePort(hash: number, low: number, high: number): number {
-  if (high <= low) return low;
-  return Math.floor(((hash >>> 0) * (high - low)) / 4294967296) + low;
 }
 
 /**

@@ -25,4 +25,5 @@ export { EPOCH_SEC, FRAME_INTERVAL_NS, MAX_PACKETS, TrafficGenerator, generateCa
 export { IndexPermutation } from './permutation.js';
 export { Rng, mix2, mix32 } from './prng.js';
 export { PacketSchedule, ZIPF_EXPONENT, packetCounts } from './schedule.js';
-export { defaultDestination, planUnderlay, underlayFlows, vxlanSourcePort, type UnderlayPlan } from './underlay.js';
+export { defaultDestination, planUnderlay, underlayFlows, type UnderlayPlan } from './underlay.js';
+export { vxlanSourcePort } from '../wire/vxlan.js';

@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import type { Topology } from '../fabric/topology.js';
 import { makeHasher, type FlowHasher } from '../hash/index.js';
 import { formatIpv4, prefixMask } from '../wire/ipv4.js';
+import { vxlanSourcePort } from '../wire/vxlan.js';
 import type { FlowSet } from './flows.js';
 import type { VxlanFlows } from './frames.js';
 
@@ -70,12 +71,6 @@ export function planUnderlay(t: Topology, dst: number): UnderlayPlan {
     vteps: new Uint32Array(vteps),
     hasher: makeHasher(ingress.hash),
   };
-}
-
-/** Linux's udp_flow_src_port: the hash scaled into [low, high) (the same rule as the engine's encapsulation). */
-export function vxlanSourcePort(hash: number, low: number, high: number): number {
-  if (high <= low) return low;
-  return Math.floor(((hash >>> 0) * (high - low)) / 4294967296) + low;
 }
 
 /**

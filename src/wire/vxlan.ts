@@ -23,6 +23,17 @@ export const VXLAN6_ENCAP_LEN = ETH_HEADER_LEN + IPV6_HEADER_LEN + UDP_HEADER_LE
 
 export const VXLAN_OUTER_TTL = 64;
 
+/**
+ * Linux's udp_flow_src_port (include/net/udp.h): the flow hash with its low half XORed by its high half shifted in
+ * (`hash ^= hash << 16`, so that the port does not give away the hash's top bits), scaled into [low, high); the
+ * kernel's range excludes `high` itself, and so does this.
+ */
+export function vxlanSourcePort(hash: number, low: number, high: number): number {
+  if (high <= low) return low;
+  const h = (hash ^ (hash << 16)) >>> 0;
+  return Math.floor((h * (high - low)) / 4294967296) + low;
+}
+
 export function vxlanCheckLen(len: number): boolean {
   return len >= VXLAN_HEADER_LEN;
 }

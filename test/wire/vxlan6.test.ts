@@ -1,14 +1,15 @@
 // VXLAN over an IPv6 underlay: the 70-byte encapsulation as a byte literal, its UDP checksum, and tshark's
-// dissection of written frames (checksum verified, VNI, the inner IPv4 flow).
+// dissection of written frames (checksum verified, VNI, the inner IPv4 flow); and the outer source port's formula.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapWriter } from '../../src/capture/writer.js';
 import { parseIpv6, udp6ChecksumValid } from '../../src/wire/ipv6.js';
-import { VXLAN6_ENCAP_LEN, vxlan6FillChecksum, writeVxlan6Encap } from '../../src/wire/vxlan.js';
+import { VXLAN6_ENCAP_LEN, vxlan6FillChecksum, vxlanSourcePort, writeVxlan6Encap } from '../../src/wire/vxlan.js';
 import { haveTool } from '../helpers.js';
 import { frame, ipv4Packet } from './frames.js';
 
@@ -75,5 +76,34 @@ describe('VXLAN over IPv6', () => {
       expect(r[5]!.split(',')[0], 'outer UDP checksum').toBe('1');
       expect([r[6], r[7], r[8]]).toEqual([String(10100 + i), '10.0.0.1', '192.168.100.10']);
     });
+  });
+});
+
+describe('the VXLAN source port (udp_flow_src_port)', () => {
+  /** include/net/udp.h in BigInt: hash ^= hash << 16 (as u32), then ((u64)hash * (max - min)) >> 32, + min. */
+  const kernel = (hash: number, min: number, max: number): number => {
+    const h = (BigInt(hash >>> 0) ^ (BigInt(hash >>> 0) << 16n)) & 0xffffffffn;
+    return Number((h * BigInt(max - min)) >> 32n) + min;
+  };
+
+  it('folds the hash\'s low half into its high half before scaling, as the kernel does', () => {
+    // a hash whose top half is 0 still spreads over the range: its low half moves up
+    expect(vxlanSourcePort(0x0000ffff, 49152, 65535)).toBe(kernel(0x0000ffff, 49152, 65535));
+    expect(vxlanSourcePort(0x0000ffff, 49152, 65535)).toBeGreaterThan(65000);
+    expect(vxlanSourcePort(0, 49152, 65535)).toBe(49152);
+    expect(vxlanSourcePort(123, 4000, 4000)).toBe(4000);
+  });
+
+  it('law: equals the kernel\'s formula for every hash and range, and stays in [low, high)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 65534 }), fc.integer({ min: 1, max: 65535 }), (hash, a, span) => {
+        const low = Math.min(a, 65535 - 1);
+        const high = Math.min(65535, low + span);
+        const port = vxlanSourcePort(hash, low, high);
+        expect(port).toBe(kernel(hash, low, high));
+        expect(port >= low && port < high).toBe(true);
+      }),
+      { seed: 0x5ca1e, numRuns: 2000 },
+    );
   });
 });
