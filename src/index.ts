@@ -18,8 +18,13 @@ export { CaptureReader, PcapRun, RecordBatch } from './capture/reader.js';
 export { PcapWriter } from './capture/writer.js';
 export { decodeFrame, FrameKey, REASON_NAMES } from './wire/decode.js';
 export { formatIpv4, tryParseIpv4 } from './wire/ipv4.js';
-export { displayHash, HASH_ALGORITHMS, HASH_FIELDS, makeHasher } from './hash/index.js';
-export type { FlowHasher, HashAlgorithm, HashField, HashSpec } from './hash/index.js';
+export { ALL_HASH_ALGORITHMS, ALL_HASH_FIELDS, displayHash, HASH_ALGORITHMS, HASH_FIELDS, HASH_FIELDS6, makeHasher, makeHasher6 } from './hash/index.js';
+export type { FlowHasher, FlowHasher6, HashAlgorithm, HashField, HashField6, HashSpec } from './hash/index.js';
+// IPv6 and Linux's other hash policies (issue 12 and 13 pieces; README "IPv6 and Linux's other hash policies")
+export { formatIpv6, Ipv6Walk, tryParseIpv6, tryParsePrefix6, walkIpv6 } from './wire/ipv6.js';
+export { writeVxlan6Encap, vxlan6FillChecksum } from './wire/vxlan.js';
+export { ADDR_IPV4, ADDR_IPV6, LinuxFlowKeys, linuxKeysHash, policy2Hash, policy3Hash, policy3HashNoPacket, type Dissected } from './hash/linux-keys.js';
+export { Lpm6 } from './fib/lpm6.js';
 export { Lpm } from './fib/lpm.js';
 export { NextHopGroup, SELECTIONS } from './fib/group.js';
 export type { Selection } from './fib/group.js';
