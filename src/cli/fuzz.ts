@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { EmuError, UsageError } from '../errors.js';
 import { SELECTIONS, type Selection } from '../fib/group.js';
-import { HASH_ALGORITHMS, type HashAlgorithm } from '../hash/index.js';
+import { ALL_HASH_ALGORITHMS, HASH_ALGORITHMS, type HashAlgorithm } from '../hash/index.js';
 import { renderFuzzJson, renderFuzzText, shellQuote } from '../report/index.js';
 import { PATTERNS, type Pattern } from '../traffic/flows.js';
 import { DEFAULT_FLOWS, DEFAULT_SEED, DEFAULT_TRIALS, describeFindings, fuzzFindings, runFuzz } from '../experiments/index.js';
@@ -43,6 +43,12 @@ export function parseListArg<T extends string>(text: string | undefined, known: 
   return [...new Set(names)] as T[];
 }
 
+/** The default and `all` are the six compared since issue 2; Linux's policies 2 and 3 are there by name. */
+function algorithmsArg(text: string | undefined): readonly HashAlgorithm[] {
+  if (text === undefined || text.trim() === 'all') return HASH_ALGORITHMS;
+  return parseListArg<HashAlgorithm>(text, ALL_HASH_ALGORITHMS, 'hash algorithm', '--algorithms');
+}
+
 function parseSeeds(text: string | undefined): readonly SeedMode[] {
   if (text === undefined || text === 'both') return SEED_MODES;
   if ((SEED_MODES as readonly string[]).includes(text)) return [text as SeedMode];
@@ -74,7 +80,7 @@ export function registerFuzz(program: Command): void {
     .option('--topology <file>', 'topology YAML (default: the built-in fabric)')
     .option('--trials <n>', `trials per algorithm and selection, cycling through the patterns (default ${DEFAULT_TRIALS})`)
     .option('--flows <n>', `flows per trial; every other round of patterns carries a tenth (default ${DEFAULT_FLOWS})`)
-    .option('--algorithms <list>', `comma-separated, or all (default: ${HASH_ALGORITHMS.join(',')})`)
+    .option('--algorithms <list>', `comma-separated from ${ALL_HASH_ALGORITHMS.join(',')}, or all (default and all: ${HASH_ALGORITHMS.join(',')})`)
     .option('--selections <list>', `comma-separated, or all (default: ${SELECTIONS.join(',')})`)
     .option('--patterns <list>', `comma-separated, or all (default: ${PATTERNS.join(',')})`)
     .option('--seeds <how>', "per-leaf (the topology's seeds), shared (one seed on every leaf) or both (default both)")
@@ -110,7 +116,7 @@ says it in words. A row where no shape is significant survives, and says so. IPv
       const trials = opts.trials === undefined ? undefined : parseIntArg(opts.trials, '--trials', 1, 100_000);
       const flows = opts.flows === undefined ? undefined : parseIntArg(opts.flows, '--flows', 1, 10_000_000);
       const seed = opts.seed === undefined ? undefined : parseIntArg(opts.seed, '--seed', 0, 0xffffffff);
-      const algorithms = parseListArg<HashAlgorithm>(opts.algorithms, HASH_ALGORITHMS, 'hash algorithm', '--algorithms');
+      const algorithms = algorithmsArg(opts.algorithms);
       const selections = parseListArg<Selection>(opts.selections, SELECTIONS, 'selection', '--selections');
       const patterns = parseListArg<Pattern>(opts.patterns, PATTERNS, 'pattern', '--patterns');
       const seeds = parseSeeds(opts.seeds);
@@ -150,7 +156,7 @@ function searchAction(opts: FuzzCliOptions): void {
   const seed = opts.seed === undefined ? undefined : parseIntArg(opts.seed, '--seed', 0, 0xffffffff);
   const strategy = opts.strategy === undefined ? undefined : parseListArg<Strategy>(opts.strategy, STRATEGIES, 'strategy', '--strategy')[0];
   if (opts.strategy !== undefined && opts.strategy.includes(',')) throw new UsageError('one strategy at a time', '--strategy');
-  const algorithms = parseListArg<HashAlgorithm>(opts.algorithms, HASH_ALGORITHMS, 'hash algorithm', '--algorithms');
+  const algorithms = algorithmsArg(opts.algorithms);
   const selections = parseListArg<Selection>(opts.selections, SELECTIONS, 'selection', '--selections');
   const seeds = parseSeeds(opts.seeds);
   if (opts.saveWorst === '') throw new UsageError('--save-worst needs a directory', '--save-worst');

@@ -46,3 +46,14 @@ describe('linux-l3-inner and linux-custom from the CLI', () => {
     expect(e.stderr).toMatch(/^ecmp-emu: hash field 'inner-dst-port' is read by linux-custom only/);
   });
 });
+
+describe('fuzz takes the policy algorithms by name', () => {
+  it('--algorithms linux-custom,linux-l3-inner runs their rows; the default and `all` stay the six', () => {
+    const r = emu(['fuzz', '--algorithms', 'linux-custom,linux-l3-inner', '--selections', 'hash-threshold', '--trials', '3', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { results: { algorithm: string }[] }).results.map((x) => x.algorithm);
+    expect(new Set(rows)).toEqual(new Set(['linux-custom', 'linux-l3-inner', 'linux-custom (shared seed)', 'linux-l3-inner (shared seed)']));
+    const all = emu(['fuzz', '--algorithms', 'all', '--selections', 'modulo', '--trials', '1', '--json']);
+    expect((JSON.parse(all.stdout) as { results: { algorithm: string }[] }).results.some((x) => x.algorithm.startsWith('linux-custom'))).toBe(false);
+  });
+});
