@@ -204,10 +204,11 @@ export class NextHopGroup {
   }
 
   /**
-   * The group after `member` fails. Member indices stay; the member is never chosen again. Resilient: only its
-   * buckets move, refilled as the kernel refills them after `ip nexthop del` (src/fib/resilient.ts). Hash-threshold and modulo are
-   * recomputed over the remaining weights (Linux marks the next-hop dead and rebalances). A member that already
-   * failed gives back this group unchanged.
+   * The group after `member` fails. Member indices stay; the member is never chosen again. Resilient: its buckets
+   * are refilled as the kernel refills them after `ip nexthop del` (src/fib/resilient.ts), and a survivor that
+   * rounding leaves over its new share gives up the excess, as there. Hash-threshold and modulo are recomputed over
+   * the remaining weights (Linux marks the next-hop dead and rebalances). A member that already failed gives back
+   * this group unchanged.
    */
   without(member: number): NextHopGroup {
     if (!Number.isInteger(member) || member < 0 || member >= this.size) {
