@@ -717,11 +717,7 @@ export class CaptureReader {
         keep = snap;
       }
       if (end - p - hdr < capLen) {
-        this.need = hdr + capLen;
-        if (this.sizeKnown && n === 0) {
-          this.start = p;
-          this.checkFits(this.base + p, hdr + capLen, 'record');
-        }
+        this.awaitRecord(p, hdr + capLen, n === 0);
         break;
       }
       if (keep < capLen) this.cutToSnapshot++;
@@ -774,22 +770,37 @@ export class CaptureReader {
         return this.skimRewritten(run);
       }
       if (end - p - hdr < capLen) {
-        this.need = hdr + capLen;
-        if (this.sizeKnown && n === 0) {
-          this.start = p;
-          this.checkFits(this.base + p, hdr + capLen, 'record');
-        }
+        this.awaitRecord(p, hdr + capLen, n === 0);
         break;
       }
       n++;
       p += hdr + capLen;
     }
-    run.end = p;
+    return this.closeRun(run, b, run.start, p, n, hdr, p);
+  }
+
+  /**
+   * A record at `p` that is not wholly buffered: wait for `bytes` of it, or, when it is a run's first and the file's
+   * size says they will never come, stop reading there (checkFits).
+   */
+  private awaitRecord(p: number, bytes: number, first: boolean): void {
+    this.need = bytes;
+    if (this.sizeKnown && first) {
+      this.start = p;
+      this.checkFits(this.base + p, bytes, 'record');
+    }
+  }
+
+  /** Hands out the run of `n` records in buf[start, end) with `hdr`-byte headers; the reader goes on at `next`. */
+  private closeRun(run: PcapRun, buf: Uint8Array, start: number, end: number, n: number, hdr: number, next: number): number {
+    run.buf = buf;
+    run.start = start;
+    run.end = end;
     run.count = n;
-    run.littleEndian = le;
+    run.littleEndian = this.le;
     run.recordHeader = hdr;
     run.linkType = this.pcapLinkType;
-    this.start = p;
+    this.start = next;
     this.pcapRecords += n;
     return n;
   }
@@ -830,11 +841,7 @@ export class CaptureReader {
       }
       if (lengths === LENGTHS_AS_IS && capLen <= snap && n > 0) break; // the buffer's own runs can take it
       if (end - p - hdr < capLen) {
-        this.need = hdr + capLen;
-        if (this.sizeKnown && n === 0) {
-          this.start = p;
-          this.checkFits(this.base + p, hdr + capLen, 'record');
-        }
+        this.awaitRecord(p, hdr + capLen, n === 0);
         break;
       }
       const keep = capLen > snap ? snap : capLen;
@@ -849,16 +856,7 @@ export class CaptureReader {
       n++;
       p += hdr + capLen;
     }
-    run.buf = n > 0 ? scratch : b;
-    run.start = n > 0 ? 0 : p;
-    run.end = n > 0 ? w : p;
-    run.count = n;
-    run.littleEndian = le;
-    run.recordHeader = 16;
-    run.linkType = this.pcapLinkType;
-    this.start = p;
-    this.pcapRecords += n;
-    return n;
+    return n > 0 ? this.closeRun(run, scratch, 0, w, n, 16, p) : this.closeRun(run, b, p, p, 0, 16, p);
   }
 
   private parsePcapng(batch: RecordBatch): number {
