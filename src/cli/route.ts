@@ -8,6 +8,7 @@ import { HOP_VM, HOP_VTEP, routePrefix, type Fabric } from '../fabric/converge.j
 import { PathResult, SKIP_NAMES, resolvePath } from '../engine/path.js';
 import { displayHash } from '../hash/index.js';
 import { loadFabricArg, parseAddressArg, parseIntArg, parseProtoArg, protoName } from './common.js';
+import { isUnderlayStage, spineHop, spineLines } from './route-underlay.js';
 
 interface FlowQuery {
   dst: number;
@@ -60,6 +61,10 @@ export function routeGet(fabric: Fabric, q: FlowQuery, path = new PathResult()):
   resolvePath(fabric, fabric.ingressLeaf, fabric.ingressVrf, q.src, q.dst, q.proto, sport, dport, -1, path);
   const hops: RouteHop[] = [];
   for (let s = 0; s < path.stages; s++) {
+    if (isUnderlayStage(fabric, path, s)) {
+      hops.push(spineHop(fabric, path, s));
+      continue;
+    }
     const leaf = path.stageLeaf[s]!;
     const route = fabric.routes[path.stageRoute[s]!]!;
     const hop = route.nextHops[path.stageMember[s]!]!;
@@ -83,6 +88,7 @@ export function formatRouteAnswer(fabric: Fabric, q: FlowQuery, a: RouteAnswer, 
   const flow = `from ${formatIpv4(q.src)}${q.proto ? ` ipproto ${protoName(q.proto)}` : ''}${q.proto === 6 || q.proto === 17 ? ` sport ${q.sport} dport ${q.dport}` : ''}`;
   const lines = [`${formatIpv4(q.dst)} ${flow}`];
   a.hops.forEach((h, s) => {
+    if (isUnderlayStage(fabric, path, s)) return lines.push(spineLines(fabric, path, s));
     const route = fabric.routes[path.stageRoute[s]!]!;
     const live = route.nextHops.filter((_, m) => route.group.isLive(m)).length;
     const vrf = fabric.vrfNames[route.vrf]!;

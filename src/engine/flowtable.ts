@@ -2,8 +2,8 @@
 
 import { EmuError } from '../errors.js';
 
-/** Forwarding stages remembered per path (ingress leaf, egress leaf, and room for static detours). */
-export const MAX_STAGES = 4;
+/** Forwarding stages remembered per path (ingress leaf, its underlay choice of spine, egress leaf, and room for static detours). */
+export const MAX_STAGES = 6;
 
 /**
  * A slot: 8 int32 words, 32 bytes, so that two share a cache line and none straddles one. The probe that finds a

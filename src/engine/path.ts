@@ -4,6 +4,7 @@ import { HOP_OPAQUE, HOP_VM, HOP_VTEP, tableOf, type Fabric } from '../fabric/co
 import { MAX_STAGES } from './flowtable.js';
 import { REASON_NAMES } from '../wire/decode.js';
 import { vxlanSourcePort } from '../wire/vxlan.js';
+import { crossSpines, outerSourcePort } from './underlay.js';
 
 export { vxlanSourcePort };
 
@@ -51,7 +52,6 @@ export function resolvePath(
   out.other = -1;
   out.outerSport = 0;
   out.stages = 0;
-  const vxlan = fabric.topology.vxlan;
   let leaf = entryLeaf;
   for (;;) {
     if (out.stages === MAX_STAGES) {
@@ -73,10 +73,13 @@ export function resolvePath(
     out.stageHash[s] = hash;
     const hop = route.nextHops[member]!;
     if (hop.kind === HOP_VTEP) {
+      const outerSport = outerSourcePort(fabric, leaf, hash, src, dst, proto, sport, dport);
       if (out.vtep < 0) {
         out.vtep = hop.target;
-        out.outerSport = vxlanSourcePort(hash, vxlan.sourcePortLow, vxlan.sourcePortHigh);
+        out.outerSport = outerSport;
       }
+      out.reason = crossSpines(fabric, leaf, hop.target, outerSport, out, REASON_NO_ROUTE, REASON_LOOP);
+      if (out.reason !== 0) return;
       leaf = hop.target;
       continue;
     }

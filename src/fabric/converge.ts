@@ -6,14 +6,15 @@ import { NextHopGroup } from '../fib/group.js';
 import { UsageError } from '../errors.js';
 import { formatIpv4, formatPrefix } from '../wire/ipv4.js';
 import type { LeafSpec, Topology, VmSpec } from './topology.js';
+import { buildUnderlay, failTargets, failUnderlay, HOP_SPINE, noUnderlayFailures, underlayRoutes, underlayVrfIndex, UNDERLAY_VRF, type UnderlayFabric } from './spines.js';
 
 /** Next-hop kinds as small integers, so the engine branches on numbers, not strings. */
 export const HOP_VTEP = 0;
 export const HOP_VM = 1;
 export const HOP_OPAQUE = 2;
-export type HopKind = typeof HOP_VTEP | typeof HOP_VM | typeof HOP_OPAQUE;
+export type HopKind = typeof HOP_VTEP | typeof HOP_VM | typeof HOP_OPAQUE | typeof HOP_SPINE;
 
-export type RouteSource = 'static' | 'ebgp' | 'evpn';
+export type RouteSource = 'static' | 'ebgp' | 'evpn' | 'underlay';
 
 export interface FabricNextHop {
   kind: HopKind;
@@ -63,6 +64,8 @@ export interface Fabric {
   /** VMs that are down (failover): they announce nothing */
   failedVms: ReadonlySet<number>;
   failedLeaves: ReadonlySet<number>;
+  /** spines, VXLAN source-port hashers, underlay failures (fabric/spines.ts) */
+  underlay: UnderlayFabric;
 }
 
 export interface ConvergeOptions {
@@ -85,7 +88,9 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
   const vniToVrf = new Map(topology.vrfs.map((v, i) => [v.vni, i]));
   const failedVms = new Set<number>();
   const failedLeaves = new Set<number>();
+  const failedUnderlay = noUnderlayFailures();
   for (const name of options.failed ?? []) {
+    if (failUnderlay(topology, name, failedUnderlay)) continue;
     const vm = topology.vms.findIndex((v) => v.name === name);
     const leaf = leafIndex.get(name);
     if (vm >= 0) failedVms.add(vm);
@@ -93,10 +98,11 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
       if (name === topology.ingress.leaf) throw new UsageError(`cannot fail the ingress leaf '${name}'`, '--fail');
       failedLeaves.add(leaf);
       topology.vms.forEach((v, i) => v.leaf === name && failedVms.add(i));
-    } else throw new UsageError(`no VM or leaf named '${name}'`, '--fail');
+    } else throw new UsageError(`no ${failTargets(topology)} named '${name}'`, '--fail');
   }
 
-  const vrfCount = topology.vrfs.length;
+  const underlayVrf = underlayVrfIndex(topology);
+  const vrfCount = topology.vrfs.length + (underlayVrf >= 0 ? 1 : 0);
   const routes: FabricRoute[] = [];
   const tables: Lpm[] = [];
   const opaque: number[] = [];
@@ -164,6 +170,12 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
         lpm.insert(prefix, length, id);
       };
 
+      if (vi === underlayVrf) {
+        for (const r of underlayRoutes(topology, li, failedLeaves, failedUnderlay)) {
+          install(r.prefix, r.length, 'underlay', r.spines.map((s) => ({ kind: HOP_SPINE, target: s, address: topology.spines![s]!.address, weight: 1 })));
+        }
+        continue;
+      }
       // Preference: static (distance 1) over EBGP (20) over EVPN-learned (iBGP-like, 200).
       for (const r of leaf.routes) {
         if (vrfIndex.get(r.vrf) !== vi) continue;
@@ -200,7 +212,7 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
     topology,
     leafNames: topology.leaves.map((l) => l.name),
     vmNames: topology.vms.map((v) => v.name),
-    vrfNames: topology.vrfs.map((v) => v.name),
+    vrfNames: [...topology.vrfs.map((v) => v.name), ...(underlayVrf >= 0 ? [UNDERLAY_VRF] : [])],
     hashers: topology.leaves.map((l) => makeHasher(l.hash)),
     routes,
     tables,
@@ -212,6 +224,7 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
     vniToVrf,
     failedVms,
     failedLeaves,
+    underlay: buildUnderlay(topology, failedUnderlay),
   };
 }
 
@@ -279,6 +292,7 @@ export function tableOf(fabric: Fabric, leaf: number, vrf: number): Lpm {
 export function hopName(fabric: Fabric, hop: FabricNextHop): string {
   if (hop.kind === HOP_VTEP) return fabric.leafNames[hop.target]!;
   if (hop.kind === HOP_VM) return fabric.vmNames[hop.target]!;
+  if (hop.kind === HOP_SPINE) return fabric.underlay.spineNames[hop.target]!;
   return formatIpv4(hop.address);
 }
 

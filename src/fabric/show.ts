@@ -2,10 +2,11 @@
 
 import { HOP_OPAQUE, HOP_VM, HOP_VTEP, routePrefix, type Fabric, type FabricRoute } from './converge.js';
 import { formatIpv4, formatPrefix } from '../wire/ipv4.js';
+import { HOP_SPINE } from './spines.js';
 
 /** Administrative distances, as FRR shows them in brackets. */
-const DISTANCE: Record<FabricRoute['source'], number> = { static: 1, ebgp: 20, evpn: 200 };
-const CODE: Record<FabricRoute['source'], string> = { static: 'S', ebgp: 'B', evpn: 'B' };
+const DISTANCE: Record<FabricRoute['source'], number> = { static: 1, ebgp: 20, evpn: 200, underlay: 20 };
+const CODE: Record<FabricRoute['source'], string> = { static: 'S', ebgp: 'B', evpn: 'B', underlay: 'B' };
 
 /** A locally administered router MAC from the VTEP address: 02:00:a.b.c.d. */
 export function routerMac(vtep: number): string {
@@ -53,6 +54,7 @@ function hopSuffix(fabric: Fabric, kind: number, target: number): string {
   if (kind === HOP_VTEP) return ' (vxlan)';
   if (kind === HOP_VM) return ` (${fabric.vmNames[target]})`;
   if (kind === HOP_OPAQUE) return '';
+  if (kind === HOP_SPINE) return ` (${fabric.underlay.spineNames[target]})`;
   return '';
 }
 

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { ALL_HASH_ALGORITHMS, ALL_HASH_FIELDS, HASH_FIELDS, LINUX_CUSTOM_FIELDS, type HashAlgorithm, type HashField, type HashSpec } from '../hash/index.js';
 import { SELECTIONS, type Selection } from '../fib/group.js';
 import { tryParseIpv4, tryParsePrefix } from '../wire/ipv4.js';
+import { checkSpines, readSpines, SOURCE_PORT_MODES, type SourcePortMode, type SpineSpec } from './spines.js';
 
 export type Weighting = 'equal' | 'paths';
 export const WEIGHTINGS: readonly Weighting[] = ['equal', 'paths'];
@@ -47,6 +48,8 @@ export interface LeafSpec {
   /** Per VRF, the EVPN route-targets this leaf imports and exports; a VRF not listed imports and exports all. */
   routeTargets: Record<string, RouteTargets>;
   routes: StaticRoute[];
+  /** what its VXLAN source port hashes (`vxlan: { source-port }`, fabric/spines.ts); absent: independent */
+  sourcePort?: SourcePortMode;
 }
 
 /** EVPN route-targets as `ASN:N` or `IP:N` strings; an import of `*:N` matches any global part. */
@@ -84,6 +87,8 @@ export interface Topology {
   ingress: { leaf: string; vrf: string };
   weighting: Weighting;
   vxlan: VxlanSpec;
+  /** SPEC §2 `spines:` (fabric/spines.ts); absent or empty: leaves reach each other directly */
+  spines?: SpineSpec[];
 }
 
 /** SPEC §1: the fabric every command uses when no --topology is given. */
@@ -103,7 +108,7 @@ vms:
 ingress: { leaf: border, vrf: TENANT-A }
 `;
 
-const DEFAULT_HASH: { algorithm: HashAlgorithm; fields: readonly HashField[] } = {
+export const DEFAULT_HASH_SPEC: { algorithm: HashAlgorithm; fields: readonly HashField[] } = {
   algorithm: 'linux-l4',
   fields: HASH_FIELDS,
 };
@@ -156,7 +161,7 @@ function builtinTopology(): Topology {
 }
 
 /** Validation context: turns a YAML node and a key path into the one-line error SPEC §2 asks for. */
-class Checker {
+export class Checker {
   readonly lines = new LineCounter();
   constructor(readonly file: string) {}
 
@@ -247,7 +252,7 @@ function describe(node: unknown): string {
   return 'something else';
 }
 
-interface HashOverride {
+export interface HashOverride {
   algorithm?: HashAlgorithm;
   seed?: number;
   fields?: HashField[];
@@ -260,7 +265,7 @@ interface LeafOverrides {
   maximumPaths?: number;
 }
 
-const LEAF_KEYS = ['vtep', 'asn', 'hash', 'selection', 'buckets', 'maximum-paths', 'multipath-relax', 'route-targets', 'routes'] as const;
+const LEAF_KEYS = ['vtep', 'asn', 'hash', 'selection', 'buckets', 'maximum-paths', 'multipath-relax', 'route-targets', 'routes', 'vxlan'] as const;
 const DEFAULTS_KEYS = ['hash', 'selection', 'buckets', 'maximum-paths', 'weighting', 'vxlan'] as const;
 
 /** Parses topology YAML text; `source` names the file in errors. */
@@ -281,8 +286,10 @@ export function parseTopology(text: string, source: string): Topology {
   let leavesNode: YamlNode | null = null;
   let vmsNode: YamlNode | null = null;
   let ingressNode: YamlNode | null = null;
-  for (const [key, value] of c.entries(root, '', ['vrfs', 'defaults', 'leaves', 'vms', 'ingress'])) {
+  let spinesNode: YamlNode | null = null;
+  for (const [key, value] of c.entries(root, '', ['vrfs', 'defaults', 'spines', 'leaves', 'vms', 'ingress'])) {
     if (key === 'vrfs') vrfsNode = value;
+    else if (key === 'spines') spinesNode = value;
     else if (key === 'defaults') defaultsNode = value;
     else if (key === 'leaves') leavesNode = value;
     else if (key === 'vms') vmsNode = value;
@@ -313,14 +320,16 @@ export function parseTopology(text: string, source: string): Topology {
   const defaults: LeafOverrides = {};
   let weighting: Weighting = 'equal';
   const vxlan: VxlanSpec = { port: 4789, sourcePortLow: 49152, sourcePortHigh: 65535 };
+  const ports: { mode?: SourcePortMode } = {};
   if (defaultsNode !== null) {
     for (const [key, value] of c.entries(defaultsNode, 'defaults', DEFAULTS_KEYS)) {
       const path = `defaults.${key}`;
       if (key === 'weighting') weighting = c.oneOf(value, path, WEIGHTINGS, 'weighting');
-      else if (key === 'vxlan') readVxlan(c, value, path, vxlan);
+      else if (key === 'vxlan') readVxlan(c, value, path, vxlan, ports);
       else readOverride(c, key, value, path, defaults);
     }
   }
+  const spines = readSpines(c, spinesNode, defaults.hash);
 
   // leaves
   const leaves: LeafSpec[] = [];
@@ -334,6 +343,7 @@ export function parseTopology(text: string, source: string): Topology {
     let routesNode: YamlNode | null = null;
     let relax = true;
     let rtNode: YamlNode | null = null;
+    const ownPorts: { mode?: SourcePortMode } = {};
     for (const [key, v] of c.entries(value, path, LEAF_KEYS)) {
       const p = `${path}.${key}`;
       if (key === 'vtep') {
@@ -345,12 +355,13 @@ export function parseTopology(text: string, source: string): Topology {
       else if (key === 'routes') routesNode = v;
       else if (key === 'multipath-relax') relax = c.boolean(v, p);
       else if (key === 'route-targets') rtNode = v;
+      else if (key === 'vxlan') readSourcePort(c, v, p, ownPorts);
       else readOverride(c, key, v, p, own);
     }
     if (vtep === undefined) c.fail(`missing required key 'vtep'`, path, value ?? pair);
     const explicitSeed = own.hash?.seed ?? defaults.hash?.seed;
-    const algorithm = own.hash?.algorithm ?? defaults.hash?.algorithm ?? DEFAULT_HASH.algorithm;
-    const fields = own.hash?.fields ?? defaults.hash?.fields ?? [...DEFAULT_HASH.fields];
+    const algorithm = own.hash?.algorithm ?? defaults.hash?.algorithm ?? DEFAULT_HASH_SPEC.algorithm;
+    const fields = own.hash?.fields ?? defaults.hash?.fields ?? [...DEFAULT_HASH_SPEC.fields];
     const custom = fields.find((f) => LINUX_CUSTOM_FIELDS.includes(f));
     if (custom !== undefined && algorithm !== 'linux-custom') {
       c.fail(`hash field '${custom}' is read by linux-custom only (Linux's policy 3), not by ${algorithm}`, `${path}.hash.fields`, value ?? pair);
@@ -368,6 +379,8 @@ export function parseTopology(text: string, source: string): Topology {
       routeTargets: rtNode === null ? {} : readRouteTargets(c, rtNode, `${path}.route-targets`, vrfNames),
       routes: [],
     };
+    const sourcePort = ownPorts.mode ?? ports.mode;
+    if (sourcePort !== undefined) leaf.sourcePort = sourcePort;
     leaves.push(leaf);
     staticNodes.push({ leaf, node: routesNode, path: `${path}.routes` });
   }
@@ -474,14 +487,17 @@ export function parseTopology(text: string, source: string): Topology {
   for (const leaf of leaves) {
     if (leaf.selection === 'resilient') {
       // Every group on the leaf must fit its bucket table; the largest possible group is maximum-paths wide.
-      const widest = Math.min(leaf.maximumPaths, Math.max(vms.length, leaves.length, 1));
+      const widest = Math.min(leaf.maximumPaths, Math.max(vms.length, leaves.length, spines.length, 1));
       if (leaf.buckets < widest) {
         c.fail(`buckets ${leaf.buckets} is fewer than the ${widest} next-hops a group may have`, `leaves.${leaf.name}.buckets`, leavesNode);
       }
     }
   }
 
-  return { source, vrfs, leaves, vms, ingress: { leaf: ingressLeaf, vrf: ingressVrf }, weighting, vxlan };
+  checkSpines(c, spinesNode, spines, { leaves, vms, vrfs });
+  const topology: Topology = { source, vrfs, leaves, vms, ingress: { leaf: ingressLeaf, vrf: ingressVrf }, weighting, vxlan };
+  if (spines.length > 0) topology.spines = spines;
+  return topology;
 }
 
 function peerOf(addr: { prefix: number; length: number; address: number }): number {
@@ -491,22 +507,26 @@ function peerOf(addr: { prefix: number; length: number; address: number }): numb
   return first === addr.address ? (first + 1) >>> 0 : first;
 }
 
-function readOverride(c: Checker, key: string, value: YamlNode | null, path: string, into: LeafOverrides): void {
-  if (key === 'hash') {
-    const h: HashOverride = {};
-    for (const [k, v] of c.entries(value, path, ['algorithm', 'seed', 'fields'])) {
-      const p = `${path}.${k}`;
-      if (k === 'algorithm') h.algorithm = c.oneOf(v, p, ALL_HASH_ALGORITHMS, 'hash algorithm');
-      else if (k === 'seed') h.seed = c.integer(v, p, 0, 4294967295, 'seed');
-      else {
-        const fields = c.seq(v, p).map((f, i) => c.oneOf(f, `${p}[${i}]`, ALL_HASH_FIELDS, 'hash field'));
-        if (fields.length === 0) c.fail('the field list is empty', p, v);
-        if (new Set(fields).size !== fields.length) c.fail('a field is listed twice', p, v);
-        h.fields = fields;
-      }
+/** A `hash: { algorithm?, seed?, fields? }` mapping (a leaf's, the defaults', a spine's). */
+export function readHashOverride(c: Checker, value: YamlNode | null, path: string): HashOverride {
+  const h: HashOverride = {};
+  for (const [k, v] of c.entries(value, path, ['algorithm', 'seed', 'fields'])) {
+    const p = `${path}.${k}`;
+    if (k === 'algorithm') h.algorithm = c.oneOf(v, p, ALL_HASH_ALGORITHMS, 'hash algorithm');
+    else if (k === 'seed') h.seed = c.integer(v, p, 0, 4294967295, 'seed');
+    else {
+      const fields = c.seq(v, p).map((f, i) => c.oneOf(f, `${p}[${i}]`, ALL_HASH_FIELDS, 'hash field'));
+      if (fields.length === 0) c.fail('the field list is empty', p, v);
+      if (new Set(fields).size !== fields.length) c.fail('a field is listed twice', p, v);
+      h.fields = fields;
     }
-    into.hash = h;
-  } else if (key === 'selection') into.selection = c.oneOf(value, path, SELECTIONS, 'selection');
+  }
+  return h;
+}
+
+function readOverride(c: Checker, key: string, value: YamlNode | null, path: string, into: LeafOverrides): void {
+  if (key === 'hash') into.hash = readHashOverride(c, value, path);
+  else if (key === 'selection') into.selection = c.oneOf(value, path, SELECTIONS, 'selection');
   else if (key === 'buckets') into.buckets = c.integer(value, path, 1, 1 << 20, 'buckets');
   else if (key === 'maximum-paths') into.maximumPaths = c.integer(value, path, 1, 1024, 'maximum-paths');
 }
@@ -533,10 +553,16 @@ function readRouteTargets(c: Checker, node: YamlNode, path: string, vrfNames: st
   return out;
 }
 
-function readVxlan(c: Checker, value: YamlNode | null, path: string, into: VxlanSpec): void {
-  for (const [k, v] of c.entries(value, path, ['port', 'source-ports'])) {
+/** A leaf's `vxlan: { source-port: independent | ecmp-hash }` (port and range are the fabric's, in defaults). */
+function readSourcePort(c: Checker, value: YamlNode | null, path: string, into: { mode?: SourcePortMode }): void {
+  for (const [k, v] of c.entries(value, path, ['source-port'])) into.mode = c.oneOf(v, `${path}.${k}`, SOURCE_PORT_MODES, 'source-port');
+}
+
+function readVxlan(c: Checker, value: YamlNode | null, path: string, into: VxlanSpec, ports: { mode?: SourcePortMode }): void {
+  for (const [k, v] of c.entries(value, path, ['port', 'source-ports', 'source-port'])) {
     const p = `${path}.${k}`;
     if (k === 'port') into.port = c.integer(v, p, 1, 65535, 'port');
+    else if (k === 'source-port') ports.mode = c.oneOf(v, p, SOURCE_PORT_MODES, 'source-port');
     else {
       const items = c.seq(v, p);
       if (items.length !== 2) c.fail('source-ports is [low, high]', p, v);
