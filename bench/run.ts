@@ -230,6 +230,7 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
   const encFlow = new Int32Array(frames);
   const encL3 = new Int32Array(frames);
   const encMeta = new Uint32Array(frames);
+  /** each frame's path (the encapsulator reads its VTEP and, with spines, its spine) */
   const encVtep = new Int32Array(frames);
   const encSport = new Uint16Array(frames);
   {
@@ -243,14 +244,14 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
         encL3[k] = key.l3Offset;
         if (encFlow[k]! >= 0) {
           encMeta[k] = encFlows.metaOf(f);
-          encVtep[k] = steady.vtepOf(f);
+          encVtep[k] = steady.flows.pathOf(f);
           encSport[k] = encFlows.outerSportOf(f);
         }
       }
     }
   }
   const writer = PcapWriter.openSync(os.devNull);
-  const encap = new VxlanEncapsulator(fabric, writer);
+  const encap = new VxlanEncapsulator(fabric, writer, steady.paths);
 
   log('stages: timing (tinybench)...');
   const figures = await timeTasks(sizes, [

@@ -10,12 +10,15 @@ import type { OpaqueRow, Report, StageRow, VmRow, VtepRow, Warning } from '../st
 import type { Engine } from '../engine/engine.js';
 import { DECODED_LINKTYPES, linkTypeDecoded } from '../wire/decode.js';
 import { unroutedDestinations } from './unrouted.js';
+import { addUnderlayExpectation, isUnderlayRoute, linkRows, linkSlots, underlayStageWarnings } from './links.js';
 
 /** Analytic destination of a flow: probability per VTEP, VM and opaque hop, from the weights alone. */
 interface Expectation {
   vtep: Float64Array;
   vm: Float64Array;
   other: Float64Array;
+  /** per underlay link (links.ts linkSlots), with spines */
+  link: Float64Array;
 }
 
 /** Hashes that spread by a linear map over GF(2): another seed cannot decorrelate two stages. */
@@ -130,7 +133,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
   const vmFlows = new Float64Array(nVm), vmPackets = new Float64Array(nVm), vmBytes = new Float64Array(nVm);
   const otherFlows = new Float64Array(nOther), otherPackets = new Float64Array(nOther), otherBytes = new Float64Array(nOther);
   const otherNode = new Int32Array(nOther).fill(-1);
-  const expected: Expectation = { vtep: new Float64Array(nLeaf), vm: new Float64Array(nVm), other: new Float64Array(nOther) };
+  const expected: Expectation = { vtep: new Float64Array(nLeaf), vm: new Float64Array(nVm), other: new Float64Array(nOther), link: new Float64Array(linkSlots(fabric)) };
   const memo = new Map<string, Expectation>();
   // Per route: flows observed per member, and the leaf that most often handed flows to it.
   const observed = new Map<number, Float64Array>();
@@ -171,6 +174,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
     addInto(expected.vtep, e.vtep, c.count);
     addInto(expected.vm, e.vm, c.count);
     addInto(expected.other, e.other, c.count);
+    addInto(expected.link, e.link, c.count);
   }
   const share = (n: number): number => (forwarded > 0 ? n / forwarded : 0);
   const exp = (n: number): number => (forwarded > 0 ? n / forwarded : 0);
@@ -191,6 +195,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
 
   const { stages, warnings } = stageRows(fabric, flows, paths, observed, upstream);
   warnings.push(...unequalShareWarnings(fabric, contextsInOrder(t), memo));
+  const links = linkRows(fabric, paths, t.flows, t.packets, t.bytes, expected.link, forwarded);
 
   return {
     packets,
@@ -203,6 +208,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
     stages,
     unrouted: unroutedDestinations(flows, paths),
     warnings,
+    ...(links ? { links } : {}),
   };
 }
 
@@ -224,6 +230,10 @@ function stageRows(fabric: Fabric, flows: FlowTable, paths: PathColumns, observe
       route.nextHops.map((hop, m) => ({ name: hopName(fabric, hop), flows: counts[m]!, weight: shares[m]! })),
     );
     stages.push(row);
+    if (isUnderlayRoute(fabric, route)) {
+      warnings.push(...underlayStageWarnings(fabric, flows, paths, route, row, counts, imbalanceMessage(row)));
+      continue;
+    }
     const ups = upstream.get(id);
     if (ups && ups.size > 0) {
       const baseline = baselineCounts(fabric, flows, paths, route);
@@ -232,11 +242,13 @@ function stageRows(fabric: Fabric, flows: FlowTable, paths: PathColumns, observe
         warnings.push({ kind: 'polarization', node: row.node, message: polarizationMessage(fabric, route, up, row) });
       }
     }
-    if (row.chiSquareP < P_THRESHOLD) {
-      warnings.push({ kind: 'imbalance', node: row.node, message: `${row.node} spreads ${row.prefix} (vrf ${row.vrf}) unlike its weights: chi-square p ${row.chiSquareP === 0 ? '< 1e-300' : `= ${row.chiSquareP.toExponential(1)}`}, max/mean ${row.maxOverMean.toFixed(2)} over ${row.flows} flows` });
-    }
+    if (row.chiSquareP < P_THRESHOLD) warnings.push({ kind: 'imbalance', node: row.node, message: imbalanceMessage(row) });
   }
   return { stages, warnings };
+}
+
+function imbalanceMessage(row: StageRow): string {
+  return `${row.node} spreads ${row.prefix} (vrf ${row.vrf}) unlike its weights: chi-square p ${row.chiSquareP === 0 ? '< 1e-300' : `= ${row.chiSquareP.toExponential(1)}`}, max/mean ${row.maxOverMean.toFixed(2)} over ${row.flows} flows`;
 }
 
 function addInto(into: Float64Array, from: Float64Array, times: number): void {
@@ -255,6 +267,7 @@ function expectationOf(fabric: Fabric, leaf: number, vrf: number, dst: number, a
     vtep: new Float64Array(fabric.leafNames.length),
     vm: new Float64Array(fabric.vmNames.length),
     other: new Float64Array(fabric.opaque.length),
+    link: new Float64Array(linkSlots(fabric)),
   };
   const walk = (at: number, p: number, depth: number, vtepChosen: boolean): void => {
     if (depth >= MAX_STAGES) return;
@@ -267,6 +280,7 @@ function expectationOf(fabric: Fabric, leaf: number, vrf: number, dst: number, a
       if (q === 0) return;
       if (hop.kind === HOP_VTEP) {
         if (!vtepChosen) e.vtep[hop.target]! += q;
+        addUnderlayExpectation(fabric, at, hop.target, q, e.link);
         walk(hop.target, q, depth + 1, true);
       } else if (hop.kind === HOP_VM) e.vm[hop.target]! += q;
       else if (hop.kind === HOP_OPAQUE) e.other[hop.target]! += q;

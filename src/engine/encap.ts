@@ -4,6 +4,8 @@ import type { PcapWriter } from '../capture/writer.js';
 import type { Fabric } from '../fabric/converge.js';
 import { ETH_HEADER_LEN, ETHERTYPE_IPV4, writeEthernet } from '../wire/ethernet.js';
 import { IPV4_TOTAL_LEN } from '../wire/ipv4.js';
+import type { PathColumns } from './paths.js';
+import { SpineHop } from './spine-hop.js';
 import { get16 } from '../wire/bytes.js';
 import { VXLAN_ENCAP_LEN, writeVxlanEncap } from '../wire/vxlan.js';
 
@@ -18,7 +20,8 @@ function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, l
  * Writes each forwarded frame as it leaves the first leaf it meets: a client frame the ingress leaf sends to a
  * remote VTEP becomes outer Ethernet/IPv4/UDP/VXLAN around a fresh inner Ethernet header (router MACs, as EVPN
  * type-5 symmetric IRB rewrites them) and the IP packet as captured; any other frame (an underlay frame, or one
- * delivered without leaving the leaf) is written as read. The writer's link type must be Ethernet.
+ * delivered without leaving the leaf) is written as read. The writer's link type must be Ethernet. With spines, the
+ * tunnelled frame is written as the chosen spine forwards it to the egress leaf (spine-hop.ts).
  */
 export class VxlanEncapsulator {
   private readonly macHi: Uint16Array;
@@ -26,11 +29,14 @@ export class VxlanEncapsulator {
   private readonly vtep: Uint32Array;
   private readonly vni: Uint32Array;
   private ident = 0;
+  private readonly spine: SpineHop;
 
   constructor(
     private readonly fabric: Fabric,
     private readonly writer: PcapWriter,
+    private readonly paths: PathColumns,
   ) {
+    this.spine = new SpineHop(fabric);
     const leaves = fabric.topology.leaves;
     this.macHi = new Uint16Array(leaves.map(() => 0x0200));
     this.macLo = new Uint32Array(leaves.map((l) => l.vtep));
@@ -38,9 +44,10 @@ export class VxlanEncapsulator {
     this.vni = new Uint32Array(fabric.topology.vrfs.map((v) => v.vni));
   }
 
-  /** Writes one frame of a forwarded flow: its meta (FlowTable.meta), VTEP (-1 none) and VXLAN source port. */
-  write(meta: number, vtep: number, outerSport: number, buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, l3Offset: number, tsSec: number, tsNsec: number): void {
+  /** Writes one frame of a forwarded flow: its meta (FlowTable.meta), path (the engine's PathTable) and VXLAN source port. */
+  write(meta: number, path: number, outerSport: number, buf: Uint8Array, offset: number, capLen: number, origLen: number, linkType: number, l3Offset: number, tsSec: number, tsNsec: number): void {
     const w = this.writer;
+    const vtep = this.paths.vtep[path]!;
     const entry = (meta >>> 8) & 0xfff;
     // Only client traffic the ingress leaf tunnels is rewritten; underlay frames arrived already encapsulated.
     if (vtep < 0 || entry !== this.fabric.ingressLeaf || outerSport === 0) {
@@ -60,6 +67,7 @@ export class VxlanEncapsulator {
     const vrf = meta >>> 20;
     this.ident = (this.ident + 1) & 0xffff;
     const p = writeVxlanEncap(out, at, this.macHi[vtep]!, this.macLo[vtep]!, this.macHi[ingress]!, this.macLo[ingress]!, this.vtep[ingress]!, this.vtep[vtep]!, this.ident, outerSport, this.fabric.topology.vxlan.port, this.vni[vrf]!, ETH_HEADER_LEN + ipOrig);
+    this.spine.rewrite(out, at, this.paths, path);
     const q = writeEthernet(out, p, this.macHi[vtep]!, this.macLo[vtep]!, this.macHi[ingress]!, this.macLo[ingress]!, ETHERTYPE_IPV4);
     copyBytes(buf, l3Offset, out, q, ipCap);
     w.commit(VXLAN_ENCAP_LEN + inner, VXLAN_ENCAP_LEN + ETH_HEADER_LEN + ipOrig, tsSec, tsNsec);

@@ -65,7 +65,7 @@ export class Engine {
     this.metaUdp = FlowTable.meta(17, fabric.ingressLeaf, fabric.ingressVrf);
     this.fastPath = options.fastPath ?? true;
     this.unwrap = options.unwrap ?? true;
-    this.encap = options.writer ? new VxlanEncapsulator(fabric, options.writer) : undefined;
+    this.encap = options.writer ? new VxlanEncapsulator(fabric, options.writer, this.paths) : undefined;
   }
 
   /** Forwards every record of a classic-pcap run, walking the record headers (replay's lane: no columns written). */
@@ -108,7 +108,7 @@ export class Engine {
 
   /** Writes the frame the lane just forwarded as flow f (its key and path are still the lane's last). */
   private write(encap: VxlanEncapsulator, f: number, buf: Uint8Array, off: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number): void {
-    encap.write(this.lastMeta, this.paths.vtep[this.lastPath]!, this.flows.outerSportOf(f), buf, off, capLen, origLen, linkType, this.l3, tsSec, tsNsec);
+    encap.write(this.lastMeta, this.lastPath, this.flows.outerSportOf(f), buf, off, capLen, origLen, linkType, this.l3, tsSec, tsNsec);
   }
 
   /**

@@ -9,6 +9,8 @@ import { makeFlows, type FlowSet, type Pattern, type ProtoChoice } from '../traf
 import { defaultDestination } from '../traffic/underlay.js';
 import { FlowEvaluator } from './evaluate.js';
 import { withHashing } from './topology.js';
+import { failUnderlay, noUnderlayFailures } from '../fabric/spines.js';
+import { crossedFailure, underlayCrossings } from './failover-underlay.js';
 
 export const DEFAULT_FAILOVER_FLOWS = 30_000;
 export const DEFAULT_FAILOVER_SEED = 1;
@@ -26,6 +28,7 @@ export interface FailoverOptions {
 
 /** One method's outcome, with the per-flow VMs behind it (VM index, -1 when the flow reached none). */
 export interface FailoverDetail extends FailoverMethod {
+  /** per flow: its VM, or for a spine or uplink failure its underlay crossing (failover-underlay.ts) */
   before: Int32Array;
   after: Int32Array;
   /** the VMs that went with the failure */
@@ -52,18 +55,20 @@ export function runFailover(o: FailoverOptions): FailoverRun {
   // Validates the name (a VM or a leaf, not the ingress leaf) before any work.
   converge(o.topology, { failed: [o.fail] });
   const set = makeFlows({ pattern: o.pattern ?? 'uniform', flows: flowCount, seed, dst: defaultDestination(o.topology), proto: o.proto ?? 'mix' });
+  // A spine or an uplink: no VM changes; what moves is the flows' spine (failover-underlay.ts).
+  const underlay = failUnderlay(o.topology, o.fail, noUnderlayFailures());
   const details: FailoverDetail[] = [];
   for (const selection of o.selections ?? SELECTIONS) {
     const topology = withHashing(o.topology, { selection });
     const before = converge(topology);
     const after = converge(topology, { failed: [o.fail], previous: before });
-    const vmBefore = vmsOf(before, set);
-    const vmAfter = vmsOf(after, set);
+    const vmBefore = underlay ? underlayCrossings(before, set) : vmsOf(before, set);
+    const vmAfter = underlay ? underlayCrossings(after, set) : vmsOf(after, set);
     let moved = 0;
     let lost = 0;
     for (let f = 0; f < set.count; f++) {
       if (vmBefore[f] !== vmAfter[f]) moved++;
-      if (vmBefore[f]! >= 0 && after.failedVms.has(vmBefore[f]!)) lost++;
+      if (underlay ? crossedFailure(after, vmBefore[f]!) : vmBefore[f]! >= 0 && after.failedVms.has(vmBefore[f]!)) lost++;
     }
     details.push({
       selection,
@@ -75,7 +80,7 @@ export function runFailover(o: FailoverOptions): FailoverRun {
     });
   }
   return {
-    result: { removed: o.fail, flows: set.count, methods: details.map((d) => ({ selection: d.selection, moved: d.moved, minimum: d.minimum })) },
+    result: { removed: o.fail, flows: set.count, methods: details.map((d) => ({ selection: d.selection, moved: d.moved, minimum: d.minimum })), ...(underlay ? { moves: 'spine' as const } : {}) },
     flows: set,
     details,
   };

@@ -521,6 +521,23 @@ The columns show each next-hop's flows over expected, the dashed line at 1.</p>`
   } else parts.push(`<p class="none">No leaf chose among several next-hops.</p>`);
   parts.push(`</section>`);
 
+  if (report.links) {
+    parts.push(`<section>
+<h2>Underlay links</h2>
+<p class="lede">Each leaf's uplink to each spine, then the spines' downlinks to the leaves: the flows the leaves' choice of
+spine (their hash of the outer VXLAN header) put on them, against the share the weights promise.</p>`);
+    parts.push(
+      numbersTable(
+        [{ h: 'from' }, { h: 'to' }, ...SHARE_HEADERS],
+        report.links.map((l) => ({
+          cells: [l.from, l.to, ...trafficCells(l), percent(l.expected), deviation(l.share, l.expected)],
+          cls: [, , , , , , , deviationClass(l.share, l.expected)],
+        })),
+      ),
+    );
+    parts.push(`</section>`);
+  }
+
   parts.push(`<section>
 <h2>Skipped frames</h2>`);
   if (skippedKeys.length) {

@@ -6,7 +6,7 @@ import { orderedSkipKeys } from './format.js';
 
 /**
  * A copy of the report with keys in the documented order: packets, bytes, flows, skipped, vteps, vms, others,
- * stages, unrouted, warnings (`others`, the opaque next-hops, follows the VMs it complements). Skip reasons: SPEC's first,
+ * stages, links (with spines), unrouted, warnings (`others`, the opaque next-hops, follows the VMs it complements). Skip reasons: SPEC's first,
  * then the rest alphabetically. Numbers are untouched: JSON.stringify prints the shortest exact form.
  */
 export function orderedReport(report: Report): Report {
@@ -54,6 +54,9 @@ export function orderedReport(report: Report): Report {
       chiSquareP: s.chiSquareP,
       nextHops: s.nextHops.map((h) => ({ name: h.name, flows: h.flows, expected: h.expected })),
     })),
+    ...(report.links
+      ? { links: report.links.map((l) => ({ from: l.from, to: l.to, flows: l.flows, packets: l.packets, bytes: l.bytes, share: l.share, expected: l.expected })) }
+      : {}),
     unrouted: report.unrouted.map((u) => ({ address: u.address, flows: u.flows, packets: u.packets })),
     warnings: report.warnings.map((w) => ({ kind: w.kind, node: w.node, message: w.message })),
   };

@@ -213,6 +213,17 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
     });
   }
 
+  if (report.links) {
+    out.push('', heading('Links') + paint('  leaf→spine uplinks and spine→leaf downlinks of the underlay', 'dim'));
+    out.push(
+      ...table(
+        [{ header: 'from', align: 'l' }, { header: 'to', align: 'l' }, ...shareColumns],
+        report.links.map((l) => [l.from, l.to, ...trafficCells(l), percent(l.expected), deviationCell(l.share, l.expected, paint)]),
+        { style: headerStyle },
+      ),
+    );
+  }
+
   if (report.unrouted.length) {
     out.push('', heading('No route') + paint('  the destinations of frames the ingress leaf could not forward, most flows first', 'dim'));
     out.push(

@@ -89,7 +89,7 @@ export function renderFailoverText(result: FailoverResult, opts: { barWidth?: nu
     (a, b) => a.moved - b.moved || a.selection.localeCompare(b.selection, 'en'),
   );
   const out: string[] = [
-    `failover: ${result.removed} removed, ${groupDigits(result.flows)} flows; flows that change VM, per selection method`,
+    `failover: ${result.removed} removed, ${groupDigits(result.flows)} flows; flows that change ${result.moves ?? 'VM'}, per selection method`,
     '',
   ];
   if (methods.length === 0) {

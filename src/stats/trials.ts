@@ -32,7 +32,9 @@ export interface FailoverMethod {
 }
 
 export interface FailoverResult {
-  removed: string; // the VM or leaf that failed
+  removed: string; // the VM, leaf, spine or uplink (LEAF:SPINE) that failed
   flows: number;
   methods: FailoverMethod[];
+  /** what `moved` counts changes of: the flows' VM (absent), or their spine when a spine or uplink failed */
+  moves?: 'spine';
 }

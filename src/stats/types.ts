@@ -48,6 +48,17 @@ export interface StageRow {
   nextHops: StageNextHop[];
 }
 
+/** A leaf→spine uplink or spine→leaf downlink of a fabric with spines (SPEC §5 `links`). */
+export interface LinkRow {
+  from: string;
+  to: string;
+  flows: number;
+  packets: number;
+  bytes: number;
+  share: number; // of forwarded flows, 0..1
+  expected: number; // analytic share through the overlay and underlay choices, 0..1
+}
+
 /** A destination that had no route (SPEC §5 `unrouted`): how many flows and packets went to it. */
 export interface UnroutedRow {
   address: string;
@@ -79,4 +90,6 @@ export interface Report {
   /** top destinations of no-route frames, most flows first */
   unrouted: UnroutedRow[];
   warnings: Warning[];
+  /** with spines: every uplink, then the downlinks that carried or were expected to carry flows */
+  links?: LinkRow[];
 }
