@@ -15,18 +15,9 @@ import { runFailover } from '../../src/experiments/failover.js';
 import { NextHopGroup } from '../../src/fib/group.js';
 import type { Report } from '../../src/stats/types.js';
 import { prng, u32 } from '../helpers.js';
+import { spineYaml } from './spine-yaml.js';
 
 const SERVICE = 0xc0a8640a; // 192.168.100.10
-
-/** The built-in fabric with `n` spines 10.0.0.1.. and extra YAML (defaults, leaf overrides) spliced in. */
-export function spineYaml(n = 2, opts: { border?: string; defaults?: string } = {}): string {
-  let y = DEFAULT_TOPOLOGY_YAML;
-  const spines = Array.from({ length: n }, (_, i) => `  spine-${i + 1}: { address: 10.0.0.${i + 1} }`).join('\n');
-  y = y.replace('leaves:\n', `spines:\n${spines}\nleaves:\n`);
-  if (opts.border) y = y.replace('border: { vtep: 10.1.1.254, asn: 65000 }', `border: { vtep: 10.1.1.254, asn: 65000, ${opts.border} }`);
-  if (opts.defaults) y += `defaults: ${opts.defaults}\n`;
-  return y;
-}
 
 function errorOf(text: string): string {
   try {

@@ -1,0 +1,13 @@
+// The built-in fabric with spines, for the spine tests.
+
+import { DEFAULT_TOPOLOGY_YAML } from '../../src/fabric/topology.js';
+
+/** The built-in fabric with `n` spines 10.0.0.1.. and extra YAML (defaults, leaf overrides) spliced in. */
+export function spineYaml(n = 2, opts: { border?: string; defaults?: string } = {}): string {
+  let y = DEFAULT_TOPOLOGY_YAML;
+  const spines = Array.from({ length: n }, (_, i) => `  spine-${i + 1}: { address: 10.0.0.${i + 1} }`).join('\n');
+  y = y.replace('leaves:\n', `spines:\n${spines}\nleaves:\n`);
+  if (opts.border) y = y.replace('border: { vtep: 10.1.1.254, asn: 65000 }', `border: { vtep: 10.1.1.254, asn: 65000, ${opts.border} }`);
+  if (opts.defaults) y += `defaults: ${opts.defaults}\n`;
+  return y;
+}
