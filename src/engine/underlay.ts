@@ -3,7 +3,7 @@
 // VXLAN port), looked up in the leaf's `underlay` FIB. First sight of a flow only: allocates nothing.
 
 import { tableOf, type Fabric } from '../fabric/converge.js';
-import { vxlanSourcePort } from '../wire/vxlan.js';
+import { sourcePortOf } from '../fabric/spines.js';
 import { MAX_STAGES } from './flowtable.js';
 import type { PathResult } from './path.js';
 
@@ -11,9 +11,7 @@ export const IPPROTO_UDP = 17;
 
 /** The VXLAN source port `leaf` gives a flow it tunnels; `ecmpHash` is its ECMP hash of the (inner) flow. */
 export function outerSourcePort(fabric: Fabric, leaf: number, ecmpHash: number, src: number, dst: number, proto: number, sport: number, dport: number): number {
-  const hasher = fabric.underlay.sourcePort[leaf]!;
-  const h = hasher === null ? ecmpHash : hasher(src, dst, proto, sport, dport);
-  return vxlanSourcePort(h, fabric.topology.vxlan.sourcePortLow, fabric.topology.vxlan.sourcePortHigh);
+  return sourcePortOf(fabric.underlay.sourcePort[leaf]!, ecmpHash, fabric.topology.vxlan, src, dst, proto, sport, dport);
 }
 
 /** The leaf's hash of the outer header of the VXLAN frame it sends from its VTEP to `remote`'s. */

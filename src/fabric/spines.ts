@@ -16,7 +16,8 @@
 
 import type { Node as YamlNode } from 'yaml';
 import { HASH_FIELDS, makeHasher, type FlowHasher, type HashSpec } from '../hash/index.js';
-import type { Checker, LeafSpec, Topology } from './topology.js';
+import type { Checker, LeafSpec, Topology, VxlanSpec } from './topology.js';
+import { vxlanSourcePort } from '../wire/vxlan.js';
 import { DEFAULT_HASH_SPEC, readHashOverride, seedFromName } from './topology.js';
 
 export const HOP_SPINE = 3;
@@ -41,6 +42,15 @@ export function skbHashSeed(leaf: string): number {
 export function sourcePortHasher(leaf: LeafSpec): FlowHasher | null {
   if (leaf.sourcePort === 'ecmp-hash') return null;
   return makeHasher({ algorithm: 'linux-l4', seed: skbHashSeed(leaf.name), fields: HASH_FIELDS });
+}
+
+/**
+ * The VXLAN source port for a flow: `hasher` (sourcePortHasher's) of the inner flow, or with none the leaf's ECMP
+ * hash `ecmpHash`, scaled into the source-port range as udp_flow_src_port does. The engine and the generator's
+ * --vxlan both use this.
+ */
+export function sourcePortOf(hasher: FlowHasher | null, ecmpHash: number, vxlan: VxlanSpec, src: number, dst: number, proto: number, sport: number, dport: number): number {
+  return vxlanSourcePort(hasher === null ? ecmpHash : hasher(src, dst, proto, sport, dport), vxlan.sourcePortLow, vxlan.sourcePortHigh);
 }
 
 /**

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import type { Topology } from '../fabric/topology.js';
 import { makeHasher, type FlowHasher } from '../hash/index.js';
 import { formatIpv4, prefixMask } from '../wire/ipv4.js';
-import { vxlanSourcePort } from '../wire/vxlan.js';
+import { sourcePortHasher, sourcePortOf } from '../fabric/spines.js';
 import type { FlowSet } from './flows.js';
 import type { VxlanFlows } from './frames.js';
 
@@ -33,8 +33,10 @@ export interface UnderlayPlan {
   sourcePortHigh: number;
   /** VTEPs of the leaves whose VMs announce the destination (longest match, ingress VRF), in topology order. */
   vteps: Uint32Array;
-  /** The ingress leaf's hash: picks the VTEP and the outer source port, as that leaf would. */
+  /** The ingress leaf's hash: picks the VTEP (and the outer source port with `source-port: ecmp-hash`), as that leaf would. */
   hasher: FlowHasher;
+  /** what the outer source port hashes (fabric/spines.ts sourcePortHasher): null, the ECMP hash */
+  sourcePortHasher: FlowHasher | null;
 }
 
 export function planUnderlay(t: Topology, dst: number): UnderlayPlan {
@@ -70,13 +72,14 @@ export function planUnderlay(t: Topology, dst: number): UnderlayPlan {
     sourcePortHigh: t.vxlan.sourcePortHigh,
     vteps: new Uint32Array(vteps),
     hasher: makeHasher(ingress.hash),
+    sourcePortHasher: sourcePortHasher(ingress),
   };
 }
 
 /**
  * Each flow's VTEP and outer source port from the ingress leaf's hash of its 5-tuple: the VTEP by equal-weight
  * hash-threshold (member i takes 31-bit hashes up to round((i + 1) · 2^31 / n) - 1, as Linux cuts them), so a
- * flow always goes to the same VTEP; the source port as SPEC §3 says.
+ * flow always goes to the same VTEP; the source port as SPEC §3 says, from the hash the leaf's `source-port` names.
  */
 export function underlayFlows(plan: UnderlayPlan, set: FlowSet): VxlanFlows {
   const n = plan.vteps.length;
@@ -84,13 +87,14 @@ export function underlayFlows(plan: UnderlayPlan, set: FlowSet): VxlanFlows {
   for (let i = 0; i < n; i++) bound[i] = Math.round(((i + 1) * 2147483648) / n) - 1;
   const dstVtep = new Uint32Array(set.count);
   const outerSport = new Uint16Array(set.count);
+  const vxlan = { port: plan.port, sourcePortLow: plan.sourcePortLow, sourcePortHigh: plan.sourcePortHigh };
   for (let f = 0; f < set.count; f++) {
     const h = plan.hasher(set.src[f]!, set.dst[f]!, set.proto[f]!, set.sport[f]!, set.dport[f]!);
     const h31 = h >>> 1;
     let m = 0;
     while (m < n - 1 && h31 > bound[m]!) m++;
     dstVtep[f] = plan.vteps[m]!;
-    outerSport[f] = vxlanSourcePort(h, plan.sourcePortLow, plan.sourcePortHigh);
+    outerSport[f] = sourcePortOf(plan.sourcePortHasher, h, vxlan, set.src[f]!, set.dst[f]!, set.proto[f]!, set.sport[f]!, set.dport[f]!);
   }
   return { srcVtep: plan.srcVtep, vni: plan.vni, port: plan.port, dstVtep, outerSport };
 }
