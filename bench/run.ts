@@ -15,7 +15,7 @@ import { PcapWriter } from '../src/capture/writer.js';
 import { Engine } from '../src/engine/engine.js';
 import { VxlanEncapsulator } from '../src/engine/encap.js';
 import { converge, type Fabric } from '../src/fabric/converge.js';
-import { loadTopology } from '../src/fabric/topology.js';
+import { DEFAULT_TOPOLOGY_YAML, loadTopology, parseTopology } from '../src/fabric/topology.js';
 import { FlowTable } from '../src/engine/flowtable.js';
 import { FrameKey, REASON_OK, decodeFrame } from '../src/wire/decode.js';
 import { FRAME_LEN, benchCaptureBuffer, writeBenchCapture } from './captures.js';
@@ -31,6 +31,9 @@ import { runSipHashBench } from './siphash.js';
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PCAP_PARSER_BASELINE = fileURLToPath(new URL('./baseline-pcap-parser.js', import.meta.url));
 const NODE_BASELINE = fileURLToPath(new URL('./baseline-node.js', import.meta.url));
+
+/** Issue 13: the built-in fabric with two spines between the leaves (every tunnelled flow crosses an underlay stage). */
+export const SPINE_TOPOLOGY_YAML = DEFAULT_TOPOLOGY_YAML.replace('leaves:\n', 'spines:\n  spine-1: { address: 10.0.0.1 }\n  spine-2: { address: 10.0.0.2 }\nleaves:\n');
 
 /** Sizes of one run of the suite. */
 export interface BenchSizes {
@@ -223,6 +226,11 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
   for (const b of batches) runForward.processBatch(b);
   // The worst case: every frame a new flow, hashed at both leaves; a fresh engine (empty flow table) per pass.
   let fresh = new Engine(fabric);
+  // Issue 13: the same frames over a fabric with spines (the border's choice of spine is one more stage per flow).
+  const spineFabric = converge(parseTopology(SPINE_TOPOLOGY_YAML, 'bench spines'));
+  const steadySpines = new Engine(spineFabric);
+  for (const b of batches) steadySpines.processBatch(b);
+  let freshSpines = new Engine(spineFabric);
 
   // Encapsulation: every frame's flow (meta, VTEP, source port) and L3 offset worked out beforehand; frames go to
   // /dev/null.
@@ -333,6 +341,25 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
       },
       note: 'includes growing the flow table from empty',
     },
+    {
+      stage: `pipeline over 2 spines: Engine.processBatch, ${sizes.flows} flows, same frames`,
+      frames,
+      fn: () => {
+        for (const b of batches) steadySpines.processBatch(b);
+      },
+      note: 'issue 13: overlay, underlay and egress stages, decided once per flow; steady state',
+    },
+    {
+      stage: 'pipeline over 2 spines, worst case: every frame a new flow',
+      frames: newFrames,
+      beforeEach: () => {
+        freshSpines = new Engine(spineFabric);
+      },
+      fn: () => {
+        for (const b of newBatches) freshSpines.processBatch(b);
+      },
+      note: 'issue 13: the source-port hash, the outer hash and the underlay lookup per new flow',
+    },
   ]);
   writer.closeSync();
   if (sink === 0.5) log(''); // keep the work observable
@@ -434,6 +461,12 @@ function wholeProcess(sizes: BenchSizes, log: Log, large = false): WholeProcess 
     for (const w of ['1', '2']) {
       cmds.push({ name: `ecmp-emu replay --json --workers ${w}`, argv: [node, CLI, 'replay', file, '--json', '--workers', w], packets: replayCount });
     }
+    if (!large) {
+      // Issue 13: the same replay over the fabric with two spines, in the same interleaved rounds.
+      const spines = path.join(tmp, 'spines.yaml');
+      fs.writeFileSync(spines, SPINE_TOPOLOGY_YAML);
+      cmds.push({ name: 'ecmp-emu replay over 2 spines --json --workers 1', argv: [node, CLI, 'replay', file, '--json', '--workers', '1', '--topology', spines], packets: replayCount });
+    }
     const runs = timeCommands(cmds, rounds, timer, tmp, written.packets, { file, node, exe }, (round) => log(`whole process${large ? ', large capture' : ''}: round ${round} of ${rounds}`));
     return {
       capture: { frames: written.packets, flows: sizes.replayFlows, frameBytes: FRAME_LEN, fileBytes: written.fileBytes },
@@ -474,6 +507,12 @@ function targetsOf(r: Omit<BenchResult, 'targets' | 'seconds'>): Target[] {
     if (pp) t.push({ what: `pcap-parser baseline / replay (${label}), best of rounds`, issue: 6, value: pp.best / w.best, unit: 'x', target: '>= 5', met: pp.best / w.best >= 5 });
   }
   if (w1 && w2) t.push({ what: `replay --workers 1 / --workers 2, ${frames} frames, best of rounds`, issue: 6, value: w1.best / w2.best, unit: 'x', target: '>= 1.6', met: w1.best / w2.best >= 1.6 });
+  const ws = run('ecmp-emu replay over 2 spines');
+  if (w1 && ws) t.push({ what: `replay over 2 spines / replay without spines (1 worker), ${frames} frames, best of rounds`, issue: 13, value: ws.best / w1.best, unit: 'x', target: '<= 1.3', met: ws.best / w1.best <= 1.3 });
+  const stage = (prefix: string): StageFigure | undefined => r.stages.find((x) => x.stage.startsWith(prefix));
+  const plain = stage('pipeline: Engine.processBatch');
+  const spined = stage('pipeline over 2 spines: Engine.processBatch');
+  if (plain && spined) t.push({ what: 'pipeline over 2 spines / without, frames in memory, steady state', issue: 13, value: spined.ns / plain.ns, unit: 'x', target: '<= 1.3', met: spined.ns / plain.ns <= 1.3 });
   return [...t, ...flowTargets(r)];
 }
 
