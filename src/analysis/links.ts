@@ -4,7 +4,7 @@
 // the VXLAN source port) and polarized (the source port follows the leaf's choice of VTEP, so one VTEP's flows fall
 // on few spines). All from the flow table and the interned paths at report time; nothing per packet.
 
-import { routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
+import { routePrefix, tableOf, type Fabric, type FabricNextHop, type FabricRoute } from '../fabric/converge.js';
 import { FlowTable, MAX_STAGES } from '../engine/flowtable.js';
 import type { PathColumns } from '../engine/paths.js';
 import { outerHash, outerSourcePort } from '../engine/underlay.js';
@@ -37,15 +37,24 @@ export function isUnderlayRoute(fabric: Fabric, route: FabricRoute): boolean {
  */
 export function addUnderlayExpectation(fabric: Fabric, from: number, to: number, p: number, into: Float64Array): void {
   if (fabric.underlay.vrf < 0) return;
-  const id = tableOf(fabric, from, fabric.underlay.vrf).lookup(fabric.topology.leaves[to]!.vtep >>> 0);
+  spreadOver(fabric, from, fabric.underlay.vrf, fabric.topology.leaves[to]!.vtep >>> 0, p, (hop, q) => {
+    into[upSlot(fabric, from, hop.target)]! += q;
+    into[downSlot(fabric, hop.target, to)]! += q;
+  });
+}
+
+/**
+ * `p` of the flows to `dst` at (leaf, vrf), split over the route's next-hops as its group promises: `visit` gets
+ * each next-hop with a non-zero part. Nothing when the leaf has no route. The report's expected shares walk this.
+ */
+export function spreadOver(fabric: Fabric, leaf: number, vrf: number, dst: number, p: number, visit: (hop: FabricNextHop, q: number) => void): void {
+  const id = tableOf(fabric, leaf, vrf).lookup(dst);
   if (id < 0) return;
   const route = fabric.routes[id]!;
   const shares = route.group.expectedShares();
   route.nextHops.forEach((hop, m) => {
     const q = p * shares[m]!;
-    if (q === 0) return;
-    into[upSlot(fabric, from, hop.target)]! += q;
-    into[downSlot(fabric, hop.target, to)]! += q;
+    if (q !== 0) visit(hop, q);
   });
 }
 

@@ -10,7 +10,7 @@ import type { OpaqueRow, Report, StageRow, VmRow, VtepRow, Warning } from '../st
 import type { Engine } from '../engine/engine.js';
 import { DECODED_LINKTYPES, linkTypeDecoded } from '../wire/decode.js';
 import { unroutedDestinations } from './unrouted.js';
-import { addUnderlayExpectation, isUnderlayRoute, linkRows, linkSlots, underlayStageWarnings } from './links.js';
+import { addUnderlayExpectation, isUnderlayRoute, linkRows, linkSlots, spreadOver, underlayStageWarnings } from './links.js';
 
 /** Analytic destination of a flow: probability per VTEP, VM and opaque hop, from the weights alone. */
 interface Expectation {
@@ -271,13 +271,7 @@ function expectationOf(fabric: Fabric, leaf: number, vrf: number, dst: number, a
   };
   const walk = (at: number, p: number, depth: number, vtepChosen: boolean): void => {
     if (depth >= MAX_STAGES) return;
-    const id = tableOf(fabric, at, vrf).lookup(dst);
-    if (id < 0) return;
-    const route = fabric.routes[id]!;
-    const shares = route.group.expectedShares();
-    route.nextHops.forEach((hop, m) => {
-      const q = p * shares[m]!;
-      if (q === 0) return;
+    spreadOver(fabric, at, vrf, dst, p, (hop, q) => {
       if (hop.kind === HOP_VTEP) {
         if (!vtepChosen) e.vtep[hop.target]! += q;
         addUnderlayExpectation(fabric, at, hop.target, q, e.link);

@@ -13,7 +13,7 @@ import { converge } from '../../src/fabric/converge.js';
 import { loadTopology } from '../../src/fabric/topology.js';
 import { outerHash } from '../../src/engine/underlay.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
-import { spineYaml } from '../fabric/spine-yaml.js';
+import { spineYaml } from '../fabric/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecmp-emu-spn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { converge, tableOf, type Fabric } from '../../src/fabric/converge.js';
 import { DEFAULT_TOPOLOGY_YAML, parseTopology } from '../../src/fabric/topology.js';
 import { HOP_SPINE, skbHashSeed } from '../../src/fabric/spines.js';
-import { UsageError } from '../../src/errors.js';
 import { PathResult, resolvePath } from '../../src/engine/path.js';
 import { Engine } from '../../src/engine/engine.js';
 import { buildReport } from '../../src/analysis/report.js';
@@ -15,20 +14,10 @@ import { runFailover } from '../../src/experiments/failover.js';
 import { NextHopGroup } from '../../src/fib/group.js';
 import type { Report } from '../../src/stats/types.js';
 import { prng, u32 } from '../helpers.js';
-import { spineYaml } from './spine-yaml.js';
+import { errorOf, spineYaml } from './fixtures.js';
 
 const SERVICE = 0xc0a8640a; // 192.168.100.10
 
-function errorOf(text: string): string {
-  try {
-    parseTopology(text, 'fab.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    expect((e as UsageError).exitCode).toBe(2);
-    return (e as Error).message;
-  }
-  throw new Error('no error');
-}
 
 function flows(engine: Engine, n: number, seed = 1): void {
   const rand = prng(seed);

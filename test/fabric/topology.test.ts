@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY_YAML, loadTopology, parseTopology, seedFromName } from '../../src/fabric/topology.js';
-import { UsageError } from '../../src/errors.js';
+import { errorOf } from './fixtures.js';
 
-/** The one-line error a topology text gives: `what (where)`. */
-function errorOf(text: string): string {
-  try {
-    parseTopology(text, 'fab.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    expect((e as UsageError).exitCode).toBe(2);
-    return (e as Error).message;
-  }
-  throw new Error('no error');
-}
 
 const withVm = (vm: string): string => DEFAULT_TOPOLOGY_YAML.replace(/  VM-C: .*\n/, `  VM-C: ${vm}\n`);
 

@@ -1,6 +1,20 @@
-// The built-in fabric with spines, for the spine tests.
+// Topology fixtures of the fabric tests: the one-line error a text gives, the built-in fabric with spines.
 
-import { DEFAULT_TOPOLOGY_YAML } from '../../src/fabric/topology.js';
+import { expect } from 'vitest';
+import { DEFAULT_TOPOLOGY_YAML, parseTopology } from '../../src/fabric/topology.js';
+import { UsageError } from '../../src/errors.js';
+
+/** The one-line error a topology text gives: `what (where)`. */
+export function errorOf(text: string): string {
+  try {
+    parseTopology(text, 'fab.yaml');
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    expect((e as UsageError).exitCode).toBe(2);
+    return (e as Error).message;
+  }
+  throw new Error('no error');
+}
 
 /** The built-in fabric with `n` spines 10.0.0.1.. and extra YAML (defaults, leaf overrides) spliced in. */
 export function spineYaml(n = 2, opts: { border?: string; defaults?: string } = {}): string {
