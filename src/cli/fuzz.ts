@@ -108,7 +108,8 @@ With --search each row gets --budget flow evaluations: shapes of --flows flows (
 and destination port ranges, strides and alignments, in order or drawn at random), searched for the stage whose
 max/mean is worst among stages with chi-square p < 1e-6, then shrunk to the simplest shape no better; "finding"
 says it in words. A row where no shape is significant survives, and says so. IPv6 flow labels are not searched
-(no IPv6 yet); VXLAN source ports are hashed only by spines, which the fabric does not have yet.`,
+(no IPv6 yet). With spines, fuzz judges the overlay stages only (the leaves' choice of VTEP and VM); replay the
+reproducer to see the underlay stages.`,
     )
     .action((opts: FuzzCliOptions) => {
       if (opts.search) return searchAction(opts);

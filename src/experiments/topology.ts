@@ -77,6 +77,10 @@ export function topologyToYaml(t: Topology, comment?: string): string {
   out.push('defaults:');
   out.push(`  weighting: ${t.weighting}`);
   out.push(`  vxlan: { port: ${t.vxlan.port}, source-ports: [${t.vxlan.sourcePortLow}, ${t.vxlan.sourcePortHigh}] }`);
+  if (t.spines && t.spines.length > 0) {
+    out.push('spines:');
+    for (const s of t.spines) out.push(`  ${q(s.name)}: { address: ${formatIpv4(s.address)}, hash: { algorithm: ${s.hash.algorithm}, seed: ${s.hash.seed}, fields: [${s.hash.fields.join(', ')}] } }`);
+  }
   out.push('leaves:');
   for (const l of t.leaves) {
     out.push(`  ${q(l.name)}:`);
@@ -86,6 +90,7 @@ export function topologyToYaml(t: Topology, comment?: string): string {
     out.push(`    selection: ${l.selection}`);
     out.push(`    buckets: ${l.buckets}`);
     out.push(`    maximum-paths: ${l.maximumPaths}`);
+    if (l.sourcePort !== undefined) out.push(`    vxlan: { source-port: ${l.sourcePort} }`);
     if (l.routes.length > 0) {
       out.push('    routes:');
       for (const vrf of t.vrfs) {

@@ -11,6 +11,7 @@ import { buildReport } from '../../src/analysis/report.js';
 import { makeHasher, HASH_FIELDS } from '../../src/hash/index.js';
 import { vxlanSourcePort } from '../../src/wire/vxlan.js';
 import { runFailover } from '../../src/experiments/failover.js';
+import { topologyToYaml } from '../../src/experiments/topology.js';
 import { NextHopGroup } from '../../src/fib/group.js';
 import type { Report } from '../../src/stats/types.js';
 import { prng, u32 } from '../helpers.js';
@@ -53,6 +54,13 @@ describe('spines: in the topology', () => {
     expect(errorOf(spineYaml(2).replace('spine-2:', 'leaf-1:'))).toMatch(/spine 'leaf-1' has the name of a leaf or VM/);
     expect(errorOf(spineYaml(2).replace('TENANT-A', 'underlay').replaceAll('vrf: TENANT-A', 'vrf: underlay'))).toMatch(/'underlay' is the underlay's VRF/);
     expect(errorOf(spineYaml(2).replace('{ address: 10.0.0.2 }', '{ address: 10.0.0.2, hash: { algorithm: md5 } }'))).toMatch(/unknown hash algorithm 'md5'.*spines\.spine-2\.hash\.algorithm/);
+  });
+
+  it('round-trips through topologyToYaml (fuzz --save-worst): spines, their hashes and the source-port modes', () => {
+    const t = parseTopology(spineYaml(3, { border: 'vxlan: { source-port: ecmp-hash }', defaults: '{ hash: { algorithm: crc32 } }' }), 't.yaml');
+    const back = parseTopology(topologyToYaml(t), 'back.yaml');
+    expect(back.spines).toEqual(t.spines);
+    expect(back.leaves.map((l) => l.sourcePort)).toEqual(t.leaves.map((l) => l.sourcePort));
   });
 
   it('takes vxlan source-port in defaults and per leaf, and refuses other values', () => {
