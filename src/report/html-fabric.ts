@@ -34,8 +34,8 @@ export function edgeColor(share: number, expected: number): string {
 }
 
 /**
- * The ingress leaf: the node of the stage that chooses among VTEPs (every other stage chooses VMs). Spines are not
- * in the report yet (no topology has them), so the diagram has three columns; a `links` list would add the fourth.
+ * The ingress leaf: the node of the stage that chooses among VTEPs (every other stage chooses VMs). With spines the
+ * report's `links` add a column between it and the leaves: its uplinks, then the spines' downlinks.
  */
 function ingressOf(report: Report): string {
   const vteps = new Set(report.vteps.map((v) => v.name));
@@ -51,17 +51,28 @@ export function fabricDiagram(report: Report): FabricDiagram {
   const nodes: DiagramNode[] = [{ id: `leaf:${ingress}`, label: ingress, sub: `ingress · ${groupDigits(report.flows)} flows`, column: 0 }];
   const edges: DiagramEdge[] = [];
   const vms = report.vms.filter((v) => v.flows > 0 || v.expected > 0);
+  const links = report.links;
+  const spines = links ? [...new Set(links.filter((l) => l.from === ingress).map((l) => l.to))] : [];
+  const leafCol = spines.length > 0 ? 2 : 1;
+  for (const s of spines) {
+    const up = links!.find((l) => l.from === ingress && l.to === s)!;
+    nodes.push({ id: `spine:${s}`, label: s, sub: `spine · ${percent(up.share, 1)} of flows`, column: 1 });
+    edges.push({ from: `leaf:${ingress}`, to: `spine:${s}`, flows: up.flows, share: up.share, expected: up.expected });
+  }
   for (const v of report.vteps) {
     if (v.name === ingress) continue;
-    nodes.push({ id: `leaf:${v.name}`, label: v.name, sub: `VTEP ${v.address}`, column: 1 });
-    edges.push({ from: `leaf:${ingress}`, to: `leaf:${v.name}`, flows: v.flows, share: v.share, expected: v.expected });
+    nodes.push({ id: `leaf:${v.name}`, label: v.name, sub: `VTEP ${v.address}`, column: leafCol });
+    if (spines.length === 0) edges.push({ from: `leaf:${ingress}`, to: `leaf:${v.name}`, flows: v.flows, share: v.share, expected: v.expected });
+    for (const l of links ?? []) {
+      if (l.to === v.name && spines.includes(l.from)) edges.push({ from: `spine:${l.from}`, to: `leaf:${v.name}`, flows: l.flows, share: l.share, expected: l.expected });
+    }
   }
   for (const v of vms) {
-    nodes.push({ id: `vm:${v.name}`, label: v.name, sub: `${percent(v.share, 1)} · expected ${percent(v.expected, 1)}`, column: 2 });
+    nodes.push({ id: `vm:${v.name}`, label: v.name, sub: `${percent(v.share, 1)} · expected ${percent(v.expected, 1)}`, column: leafCol + 1 });
     const from = nodes.some((n) => n.id === `leaf:${v.leaf}`) ? `leaf:${v.leaf}` : `leaf:${ingress}`;
     edges.push({ from, to: `vm:${v.name}`, flows: v.flows, share: v.share, expected: v.expected });
   }
-  return { columns: ['ingress', 'leaves', 'VMs'], nodes, edges };
+  return { columns: spines.length > 0 ? ['ingress', 'spines', 'leaves', 'VMs'] : ['ingress', 'leaves', 'VMs'], nodes, edges };
 }
 
 const fmt = (n: number): string => (Math.round(n * 100) / 100).toString();
@@ -69,10 +80,14 @@ const fmt = (n: number): string => (Math.round(n * 100) / 100).toString();
 /** Vertical places: VMs evenly, each leaf at the middle of its VMs (or evenly when it has none), ingress centred. */
 function layout(d: FabricDiagram, rowH: number, top: number): Map<string, number> {
   const y = new Map<string, number>();
-  const vms = d.nodes.filter((n) => n.column === 2);
+  const vmCol = d.columns.length - 1;
+  const vms = d.nodes.filter((n) => n.column === vmCol);
   vms.forEach((n, i) => y.set(n.id, top + i * rowH + rowH / 2));
-  const leaves = d.nodes.filter((n) => n.column === 1);
+  const leaves = d.nodes.filter((n) => n.column === vmCol - 1);
   const span = Math.max(vms.length, leaves.length, 1) * rowH;
+  // Spines (a middle column, with spines only): evenly over the span.
+  const spines = d.nodes.filter((n) => n.column > 0 && n.column < vmCol - 1);
+  spines.forEach((n, i) => y.set(n.id, top + ((i + 0.5) * span) / spines.length));
   leaves.forEach((n, i) => {
     const mine = d.edges.filter((e) => e.from === n.id).map((e) => y.get(e.to)!).filter((v) => v !== undefined);
     y.set(n.id, mine.length ? mine.reduce((a, b) => a + b, 0) / mine.length : top + ((i + 0.5) * span) / leaves.length);
@@ -85,9 +100,9 @@ function layout(d: FabricDiagram, rowH: number, top: number): Map<string, number
 export function renderFabricSvg(report: Report): string {
   const d = fabricDiagram(report);
   const rowH = 70, top = 48, boxW = 170, boxH = 44;
-  const rows = Math.max(d.nodes.filter((n) => n.column === 2).length, d.nodes.filter((n) => n.column === 1).length, 1);
+  const rows = Math.max(d.nodes.filter((n) => n.column === d.columns.length - 1).length, d.nodes.filter((n) => n.column === d.columns.length - 2).length, 1);
   const height = top + rows * rowH + 10;
-  const colX = [20, 415, 810];
+  const colX = d.columns.length === 4 ? [20, 280, 545, 810] : [20, 415, 810];
   const y = layout(d, rowH, top);
   const maxFlows = Math.max(1, ...d.edges.map((e) => e.flows));
   const out = [`<svg class="fabric" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 ${height}" width="100%" role="img" aria-label="the fabric: flows per link">`, '<title>the fabric: flows per link</title>'];
@@ -102,6 +117,8 @@ export function renderFabricSvg(report: Report): string {
     const tip = `${from.label} → ${to.label}: ${groupDigits(e.flows)} flows, ${percent(e.share, 1)} of all, expected ${percent(e.expected, 1)} (${deviation(e.share, e.expected)})`;
     const dash = e.flows === 0 && e.expected > 0 ? ' stroke-dasharray="5 4"' : '';
     out.push(`<path d="M${fmt(x1)} ${fmt(y1)} C${fmt(mid)} ${fmt(y1)} ${fmt(mid)} ${fmt(y2)} ${fmt(x2)} ${fmt(y2)}" fill="none" stroke="${edgeColor(e.share, e.expected)}" stroke-width="${fmt(w)}" stroke-opacity="0.85"${dash}><title>${esc(tip)}</title></path>`);
+    // A leaf fed by several spines: its links' figures are in their tooltips (one label per box corner fits).
+    if (d.edges.filter((x) => x.to === e.to).length > 1) continue;
     const label = `${groupDigits(e.flows)} · ${deviation(e.share, e.expected)}`;
     // Above the target box's corner, clear of the curves that enter the box at its middle.
     out.push(`<text x="${fmt(x2 + 2)}" y="${fmt(y2 - boxH / 2 - 5)}" style="font-size:11px;fill:${COLOR.muted}">${esc(label)}</text>`);
@@ -121,7 +138,7 @@ export function fabricSection(report: Report): string {
   if (report.vteps.length === 0 && report.vms.every((v) => v.flows === 0)) return '';
   return `<section>
 <h2>The fabric</h2>
-<p class="lede">Ingress leaf, leaves (VTEPs), VMs: each link as wide as the flows it carried, coloured by how far its share strays from what the weights promise (blue within 10%, amber 10–25%, red beyond; dashed: expected flows but none came).</p>
+<p class="lede">Ingress leaf, spines (with spines), leaves (VTEPs), VMs: each link as wide as the flows it carried, coloured by how far its share strays from what the weights promise (blue within 10%, amber 10–25%, red beyond; dashed: expected flows but none came).</p>
 ${renderFabricSvg(report)}
 </section>`;
 }

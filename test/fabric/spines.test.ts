@@ -12,6 +12,7 @@ import { makeHasher, HASH_FIELDS } from '../../src/hash/index.js';
 import { vxlanSourcePort } from '../../src/wire/vxlan.js';
 import { runFailover } from '../../src/experiments/failover.js';
 import { topologyToYaml } from '../../src/experiments/topology.js';
+import { fabricDiagram } from '../../src/report/html-fabric.js';
 import { NextHopGroup } from '../../src/fib/group.js';
 import type { Report } from '../../src/stats/types.js';
 import { prng, u32 } from '../helpers.js';
@@ -178,6 +179,18 @@ describe('the report over spines', () => {
       expect(links.filter((l) => l.from === leaf).map((l) => l.flows)).toEqual([0, 0]);
     }
     expect(r.warnings.map((w) => w.kind)).toEqual(['unequal-share']);
+  });
+
+  it('draws the spines between the ingress leaf and the leaves in the HTML diagram', () => {
+    const r = report(converge(parseTopology(spineYaml(2), 't.yaml')), 3000);
+    const d = fabricDiagram(r);
+    expect(d.columns).toEqual(['ingress', 'spines', 'leaves', 'VMs']);
+    const up = d.edges.filter((e) => e.from === 'leaf:border').map((e) => [e.to, e.flows]);
+    expect(up).toEqual(r.links!.filter((l) => l.from === 'border').map((l) => [`spine:${l.to}`, l.flows]));
+    const down = d.edges.filter((e) => e.from.startsWith('spine:'));
+    expect(down).toHaveLength(6);
+    expect(down.reduce((a, e) => a + e.flows, 0)).toBe(r.flows);
+    expect(fabricDiagram(report(converge(parseTopology(DEFAULT_TOPOLOGY_YAML, 't.yaml')), 3000)).columns).toEqual(['ingress', 'leaves', 'VMs']);
   });
 
   it('has no links without spines', () => {
