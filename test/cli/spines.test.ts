@@ -89,6 +89,22 @@ describe('the report over spines', () => {
     expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('<h2>Underlay links</h2>');
   });
 
+  it('--workers 2 gives the same report, links and underlay stages included', () => {
+    const one = emu(['replay', TRACE, '--topology', FABRIC, '--json', '--workers', '1']);
+    const two = emu(['replay', TRACE, '--topology', FABRIC, '--json', '--workers', '2']);
+    expect(one.code).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+    expect(JSON.parse(one.stdout).links.length).toBeGreaterThan(0);
+  });
+
+  it('show route --vrf underlay: each remote VTEP via every spine', () => {
+    const r = emu(['show', 'route', '--node', 'border', '--vrf', 'underlay', '--topology', FABRIC]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('border# show ip route vrf underlay');
+    expect(r.stdout).toMatch(/^B>\* 10\.1\.1\.3\/32 \[20\/0\] via 10\.0\.0\.1 \(spine-1\), weight 1$/m);
+    expect(r.stdout).toMatch(/^ {2}\* +via 10\.0\.0\.3 \(spine-3\), weight 1$/m);
+  });
+
   it('without spines the JSON report has no links key', () => {
     const rep = JSON.parse(emu(['replay', TRACE, '--json']).stdout);
     expect(rep.links).toBeUndefined();
