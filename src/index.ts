@@ -47,3 +47,7 @@ export type { ConfigText, DeviceConfig, Dialect, Finding, ImportOptions, ImportR
 export { initTopology } from './config/init.js';
 export { profileCapture } from './analysis/profile.js';
 export { unroutedDestinations } from './analysis/unrouted.js';
+// The underlay (issue 13): spines, the VXLAN source port, the leaf's choice of spine, the report's links.
+export { HOP_SPINE, skbHashSeed, sourcePortHasher, sourcePortOf, UNDERLAY_VRF, type SourcePortMode, type SpineSpec, type UnderlayFabric } from './fabric/spines.js';
+export { crossSpines, outerHash, outerSourcePort } from './engine/underlay.js';
+export { linkRows } from './analysis/links.js';
