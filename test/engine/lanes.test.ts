@@ -54,7 +54,7 @@ describe('the one lane', () => {
     // Every kind of frame met: forwarded flows, and skipped ones counted per flow and per reason.
     expect(runs.packets).toBe(20_000);
     const skipped = runs.skippedByReason();
-    for (const reason of ['not-ipv4', 'truncated', 'no-route', 'unknown-vni']) expect(skipped[reason], reason).toBeGreaterThan(0);
+    for (const reason of ['not-ip', 'truncated', 'no-route', 'unknown-vni']) expect(skipped[reason], reason).toBeGreaterThan(0);
   });
 
   it('a frame of weight 3 (an sFlow sample) counts as the frame three times, on its flow and in the totals', () => {

@@ -163,7 +163,7 @@ describe.skipIf(!haveTshark)('sFlow v5 datagrams built from the specification, r
     expect(report.packets).toBe(forwarded.reduce((a, h) => a + h[4], 0));
     expect(report.bytes).toBe(forwarded.reduce((a, h) => a + (h[1] - h[2]) * h[4], 0));
     const ipv6 = built.headers.filter((h) => h[0] === 12).reduce((a, h) => a + h[4], 0);
-    expect(report.skipped).toEqual({ 'not-ipv4': ipv6, 'sflow-header-protocol': 1, 'not-sflow': 1 });
+    expect(report.skipped).toEqual({ 'not-ip': ipv6, 'sflow-header-protocol': 1, 'not-sflow': 1 });
     expect(report.flows).toBe(forwarded.length - 1);
     const note = report.warnings.find((w: { kind: string }) => w.kind === 'estimated');
     expect(note.message).toMatch(/estimated from 13 sampled packet headers in 6 flow samples \(3 sFlow datagrams from 10\.200\.0\.1, 10\.200\.0\.2\)/);
