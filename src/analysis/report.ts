@@ -1,8 +1,8 @@
 // From the engine's per-flow results and the fabric to the SPEC §5 report: spread per VTEP and VM, stage fairness,
 // warnings.
 
-import { HOP_OPAQUE, HOP_VM, HOP_VTEP, hopName, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
-import { formatIpv4 } from '../wire/ipv4.js';
+import { HOP_OPAQUE, HOP_VM, HOP_VTEP, hopName, opaqueName, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
+import { vmAddressText, vtepText } from '../fabric/topology.js';
 import { FlowTable, MAX_STAGES } from '../engine/flowtable.js';
 import type { PathColumns } from '../engine/paths.js';
 import { P_THRESHOLD, polarizationVerdict, sharesUnequal, summarizeStage } from '../stats/fairness.js';
@@ -178,15 +178,15 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
   const vteps: VtepRow[] = [];
   leaves.forEach((leaf, i) => {
     if (vtepFlows[i]! === 0 && expected.vtep[i]! === 0) return;
-    vteps.push({ name: leaf.name, address: formatIpv4(leaf.vtep), flows: vtepFlows[i]!, packets: vtepPackets[i]!, bytes: vtepBytes[i]!, share: share(vtepFlows[i]!), expected: exp(expected.vtep[i]!) });
+    vteps.push({ name: leaf.name, address: vtepText(leaf), flows: vtepFlows[i]!, packets: vtepPackets[i]!, bytes: vtepBytes[i]!, share: share(vtepFlows[i]!), expected: exp(expected.vtep[i]!) });
   });
   const vmRows: VmRow[] = vms.map((vm, i) => ({
-    name: vm.name, leaf: vm.leaf, address: formatIpv4(vm.address), flows: vmFlows[i]!, packets: vmPackets[i]!, bytes: vmBytes[i]!, share: share(vmFlows[i]!), expected: exp(expected.vm[i]!),
+    name: vm.name, leaf: vm.leaf, address: vmAddressText(vm), flows: vmFlows[i]!, packets: vmPackets[i]!, bytes: vmBytes[i]!, share: share(vmFlows[i]!), expected: exp(expected.vm[i]!),
   }));
   const others: OpaqueRow[] = [];
-  fabric.opaque.forEach((address, i) => {
+  fabric.opaque.forEach((_address, i) => {
     if (otherFlows[i]! === 0) return;
-    others.push({ node: otherNode[i]! >= 0 ? fabric.leafNames[otherNode[i]!]! : '', address: formatIpv4(address), flows: otherFlows[i]!, packets: otherPackets[i]!, bytes: otherBytes[i]!, share: share(otherFlows[i]!) });
+    others.push({ node: otherNode[i]! >= 0 ? fabric.leafNames[otherNode[i]!]! : '', address: opaqueName(fabric, i), flows: otherFlows[i]!, packets: otherPackets[i]!, bytes: otherBytes[i]!, share: share(otherFlows[i]!) });
   });
 
   const { stages, warnings } = stageRows(fabric, flows, paths, observed, upstream);
