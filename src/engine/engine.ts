@@ -4,10 +4,12 @@
 import type { Fabric } from '../fabric/converge.js';
 import type { PcapRun, RecordBatch } from '../capture/reader.js';
 import type { PcapWriter } from '../capture/writer.js';
-import { FlowTable, NEW_FLOW } from './flowtable.js';
+import { EmuError } from '../errors.js';
+import { FlowTable, MAX_VRFS, META_IPV6, NEW_FLOW } from './flowtable.js';
 import { PathTable } from './paths.js';
+import { AddressTable } from './addrs.js';
 import { FrameKey, REASON_OK, decodeFrame } from '../wire/decode.js';
-import { PathResult, REASON_UNKNOWN_VNI, SKIP_NAMES, resolvePath } from './path.js';
+import { PathResult, REASON_UNKNOWN_VNI, SKIP_NAMES, resolvePath, resolvePath6 } from './path.js';
 import { VxlanEncapsulator } from './encap.js';
 
 /** classifyFast's answer for a frame not of the common shape (below every -(reason + 1)). */
@@ -33,6 +35,8 @@ export class Engine {
   readonly flows: FlowTable;
   /** the decisions flows point at (FlowTable.pathOf) */
   readonly paths = new PathTable();
+  /** the IPv6 addresses (and source flow labels) IPv6 flows are keyed by: their src/dst words are ids in here */
+  readonly addrs = new AddressTable();
   /** frames (times their weight) and their bytes, forwarded or not */
   packets = 0;
   bytes = 0;
@@ -46,8 +50,15 @@ export class Engine {
   /** The flow-table meta of a client TCP and UDP flow entering at the ingress leaf (the fast path's two cases). */
   private readonly metaTcp: number;
   private readonly metaUdp: number;
+  private readonly metaTcp6: number;
+  private readonly metaUdp6: number;
   private readonly fastPath: boolean;
   private readonly unwrap: boolean;
+  /** some leaf's IPv6 hasher reads the flow label: the source's id then includes it, else the label is left out */
+  private readonly labels: boolean;
+  /** an IPv6 flow's addresses read back from its ids on first sight, for resolvePath6 */
+  private readonly src6 = new Uint32Array(4);
+  private readonly dst6 = new Uint32Array(4);
   private view: DataView | undefined;
   /** where the last frame's IPv4 header starts (for the encapsulator) */
   private l3 = 0;
@@ -63,6 +74,10 @@ export class Engine {
     this.vxlanPort = fabric.topology.vxlan.port;
     this.metaTcp = FlowTable.meta(6, fabric.ingressLeaf, fabric.ingressVrf);
     this.metaUdp = FlowTable.meta(17, fabric.ingressLeaf, fabric.ingressVrf);
+    this.metaTcp6 = (this.metaTcp | META_IPV6) >>> 0;
+    this.metaUdp6 = (this.metaUdp | META_IPV6) >>> 0;
+    if (fabric.vrfNames.length > MAX_VRFS) throw new EmuError(`more than ${MAX_VRFS} VRFs: the flow table keys at most ${MAX_VRFS}`, 'topology');
+    this.labels = fabric.readsFlowLabel;
     this.fastPath = options.fastPath ?? true;
     this.unwrap = options.unwrap ?? true;
     this.encap = options.writer ? new VxlanEncapsulator(fabric, options.writer) : undefined;
@@ -112,6 +127,19 @@ export class Engine {
   }
 
   /**
+   * processFlow for an IPv6 client flow: addresses as four u32 words each (word 0 the most significant), and the
+   * flow label (hashed where a leaf's algorithm reads it). Returns its flow index, or -(reason + 1).
+   */
+  processFlow6(src: ArrayLike<number>, dst: ArrayLike<number>, flowLabel: number, proto: number, sport: number, dport: number, packets = 1, bytes = 0): number {
+    const fabric = this.fabric;
+    const withPorts = proto === 6 || proto === 17;
+    this.packets += packets;
+    this.bytes += bytes;
+    const ports = withPorts ? (sport << 16) | dport : 0;
+    return this.account6(src, dst, flowLabel, ports, proto, fabric.ingressLeaf, fabric.ingressVrf, -1, packets, bytes);
+  }
+
+  /**
    * Forwards a synthetic client flow entering at the ingress leaf, without frames (fuzzing, notebooks): counts
    * `packets` packets of `bytes` bytes in all. Returns its flow index, or -(reason + 1) when it is not forwarded.
    */
@@ -155,7 +183,9 @@ export class Engine {
    * on mutated frames). Returns account()'s result, or NOT_FAST for any other frame.
    */
   private classifyFast(buf: Uint8Array, view: DataView, off: number, cap: number, weight: number, bytes: number): number {
-    if (cap < 38 || view.getUint16(off + 12) !== 0x0800 || buf[off + 14] !== 0x45) return NOT_FAST;
+    if (cap < 38) return NOT_FAST;
+    const type = view.getUint16(off + 12);
+    if (type !== 0x0800 || buf[off + 14] !== 0x45) return type === 0x86dd ? this.classifyFast6(buf, view, off, cap, weight, bytes) : NOT_FAST;
     const totalLen = view.getUint16(off + 16);
     const proto = buf[off + 23]!;
     // Key words as int32 (getInt32): small integers to V8, never boxed in a heap number when passed on.
@@ -167,6 +197,25 @@ export class Engine {
     return this.account(view.getInt32(off + 26), view.getInt32(off + 30), ports, proto === 6 ? this.metaTcp : this.metaUdp, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
   }
 
+  /**
+   * The fast path's IPv6 shape: Ethernet without VLAN tags, IPv6 whose next header is TCP or non-VXLAN UDP (no
+   * extension header), ports captured and inside the payload length. The addresses are interned straight from the
+   * frame's words; decodeFrame would yield the same key (the engine test checks both ways agree on mutated frames).
+   */
+  private classifyFast6(buf: Uint8Array, view: DataView, off: number, cap: number, weight: number, bytes: number): number {
+    if (cap < 58 || buf[off + 14]! >>> 4 !== 6) return NOT_FAST;
+    const nh = buf[off + 20]!;
+    const ports = view.getInt32(off + 54);
+    const dport = ports & 0xffff;
+    if (view.getUint16(off + 18) < 4 || !(nh === 6 || (nh === 17 && dport !== this.vxlanPort))) return NOT_FAST;
+    this.l3 = off + 14;
+    const a = this.addrs;
+    const s = a.intern(view.getInt32(off + 22), view.getInt32(off + 26), view.getInt32(off + 30), view.getInt32(off + 34), this.labels ? view.getInt32(off + 14) & 0xfffff : 0);
+    const d = a.intern(view.getInt32(off + 38), view.getInt32(off + 42), view.getInt32(off + 46), view.getInt32(off + 50), 0);
+    const fabric = this.fabric;
+    return this.account(s, d, ports, nh === 6 ? this.metaTcp6 : this.metaUdp6, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
+  }
+
   /** The decoder path: any link type and shape; an underlay VXLAN frame to a known VTEP is its inner flow. */
   private classify(buf: Uint8Array, offset: number, capLen: number, linkType: number, weight: number, bytes: number): number {
     const key = this.key;
@@ -174,19 +223,36 @@ export class Engine {
     decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key, this.unwrap);
     if (key.reason !== REASON_OK) return this.skip(key.reason, weight);
     this.l3 = key.l3Offset;
+    const v6 = key.family === 6;
     if (key.vxlan) {
-      // Underlay: VXLAN to a known VTEP enters at that VTEP's leaf, in the VRF its VNI names.
-      const vtepLeaf = fabric.vtepToLeaf.get(key.dst);
-      if (vtepLeaf !== undefined) {
+      // Underlay: VXLAN to a known VTEP (IPv4, or IPv6 in vtep6Table) enters at that VTEP's leaf, in the VRF its VNI names.
+      const d6 = key.dst6;
+      const vtepLeaf = v6 ? fabric.vtep6Table.lookup(d6[0]!, d6[1]!, d6[2]!, d6[3]!) : (fabric.vtepToLeaf.get(key.dst) ?? -1);
+      if (vtepLeaf >= 0) {
         const vniVrf = fabric.vniToVrf.get(key.vni);
         if (vniVrf === undefined) return this.skip(REASON_UNKNOWN_VNI, weight);
         if (key.innerReason !== REASON_OK) return this.skip(key.innerReason, weight);
+        const ports = (key.innerSport << 16) | key.innerDport;
+        if (key.innerFamily === 6) return this.account6(key.innerSrc6, key.innerDst6, key.innerFlowLabel, ports, key.innerProto, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
         const meta = FlowTable.meta(key.innerProto, vtepLeaf, vniVrf);
-        return this.account(key.innerSrc | 0, key.innerDst | 0, (key.innerSport << 16) | key.innerDport, meta, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
+        return this.account(key.innerSrc | 0, key.innerDst | 0, ports, meta, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
       }
     }
+    const ports = (key.sport << 16) | key.dport;
+    if (v6) return this.account6(key.src6, key.dst6, key.flowLabel, ports, key.proto, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
     const meta = FlowTable.meta(key.proto, fabric.ingressLeaf, fabric.ingressVrf);
-    return this.account(key.src | 0, key.dst | 0, (key.sport << 16) | key.dport, meta, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
+    return this.account(key.src | 0, key.dst | 0, ports, meta, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
+  }
+
+  /**
+   * An IPv6 flow's key: its source (with the flow label when a hasher reads it) and destination interned as ids,
+   * the IPv6 bit in its meta; then accounted as any flow.
+   */
+  private account6(src: ArrayLike<number>, dst: ArrayLike<number>, flowLabel: number, ports: number, proto: number, leaf: number, vrf: number, arrived: number, packets: number, bytes: number): number {
+    const a = this.addrs;
+    const s = a.intern(src[0]! | 0, src[1]! | 0, src[2]! | 0, src[3]! | 0, this.labels ? flowLabel : 0);
+    const d = a.intern(dst[0]! | 0, dst[1]! | 0, dst[2]! | 0, dst[3]! | 0, 0);
+    return this.account(s, d, ports, (FlowTable.meta(proto, leaf, vrf) | META_IPV6) >>> 0, leaf, vrf, arrived, packets, bytes);
   }
 
   private skip(reason: number, weight: number): number {
@@ -202,7 +268,7 @@ export class Engine {
   private account(src: number, dst: number, ports: number, meta: number, leaf: number, vrf: number, arrived: number, packets: number, bytes: number): number {
     const flows = this.flows;
     let path = flows.findOrAdd(src, dst, ports, meta, packets, bytes);
-    if (path === NEW_FLOW) path = this.forward(leaf, vrf, src >>> 0, dst >>> 0, meta & 0xff, ports >>> 16, ports & 0xffff, arrived);
+    if (path === NEW_FLOW) path = this.forward(leaf, vrf, src >>> 0, dst >>> 0, meta, ports >>> 16, ports & 0xffff, arrived);
     const reason = this.paths.reason[path]!;
     if (reason === 0) {
       this.lastMeta = meta;
@@ -213,10 +279,17 @@ export class Engine {
     return -reason - 1;
   }
 
-  /** First sight of a flow: its way through the fabric, interned, stored as the flow's decision. */
-  private forward(leaf: number, vrf: number, src: number, dst: number, proto: number, sport: number, dport: number, arrived: number): number {
+  /**
+   * First sight of a flow: its way through the fabric, interned, stored as the flow's decision. An IPv6 flow's
+   * src and dst are address ids: read back into words for resolvePath6.
+   */
+  private forward(leaf: number, vrf: number, src: number, dst: number, meta: number, sport: number, dport: number, arrived: number): number {
     const p = this.path;
-    resolvePath(this.fabric, leaf, vrf, src, dst, proto, sport, dport, arrived, p);
+    const proto = meta & 0xff;
+    if (FlowTable.isIpv6(meta)) {
+      const a = this.addrs;
+      resolvePath6(this.fabric, leaf, vrf, a.wordsOf(src, this.src6), a.wordsOf(dst, this.dst6), a.labelOf(src), proto, sport, dport, arrived, p);
+    } else resolvePath(this.fabric, leaf, vrf, src, dst, proto, sport, dport, arrived, p);
     const path = this.paths.intern(p);
     this.flows.setPath(path, p.outerSport);
     return path;
