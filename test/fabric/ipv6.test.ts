@@ -6,30 +6,7 @@ import { makeHasher6, type HashField6 } from '../../src/hash/index.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6.js';
 import { UsageError } from '../../src/errors.js';
 import { Rng } from '../../src/traffic/prng.js';
-
-/** A dual-stack fabric: IPv6 and IPv4 VTEPs, IPv6 /127 VMs and one IPv4 VM announcing an IPv6 service. */
-export const V6_YAML = `vrfs:
-  T: { vni: 100 }
-leaves:
-  border: { vtep: '2001:db8:ff::1', asn: 65000 }
-  leaf-1: { vtep: 10.1.1.1, asn: 65001 }
-  leaf-2:
-    vtep: 2001:db8:ff::2
-    asn: 65002
-  leaf-3:
-    vtep: '2001:db8:ff::3'
-    asn: 65003
-    routes:
-      T:
-        '2001:db8:20::/48': [ { via: '2001:db8:3::1', weight: 2 }, { via: 10.1.1.1 }, { via: '2001:db8:ff::2' }, { via: '2001:db8:99::9' } ]
-vms:
-  VM-1: { leaf: leaf-1, vrf: T, address: '2001:db8:1::1/127', asn: 65100, announce: ['2001:db8:100::10/128', 192.168.100.10/32] }
-  VM-2: { leaf: leaf-2, vrf: T, address: '2001:db8:2::1/127', asn: 65100, announce: ['2001:db8:100::10/128'] }
-  VM-A: { leaf: leaf-3, vrf: T, address: '2001:db8:3::1/127', asn: 65100, announce: ['2001:db8:100::10/128'] }
-  VM-B: { leaf: leaf-3, vrf: T, address: '2001:db8:3::2/64', asn: 65100, announce: ['2001:db8:100::10/128'] }
-  VM-C: { leaf: leaf-3, vrf: T, address: 172.16.3.5/31, asn: 65100, announce: ['2001:db8:100::10/128'] }
-ingress: { leaf: border, vrf: T }
-`;
+import { V6_YAML } from './v6-topology.js';
 
 const SERVICE6 = parseIpv6('2001:db8:100::10');
 
