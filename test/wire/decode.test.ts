@@ -229,6 +229,19 @@ describe('decodeFrame on byte literals', () => {
     expect(decode(b)).toMatchObject({ reason: 0, vxlan: false, dport: 4789 });
   });
 
+  it('a mirror over IPv6: Ethernet over GRE (TEB) and ERSPAN II inside IPv6 are unwrapped to the frame they carry', () => {
+    const inner = ETH + '0800' + IP_UDP + UDP;
+    const teb = '0000 6558' + inner;
+    const t = decode(hex(ETH + '86dd' + `60000000${(hex(teb).length).toString(16).padStart(4, '0')}2f40` + IP6_ADDRS + teb));
+    expect(t).toMatchObject({ reason: 0, family: 4, mirror: 1, src: 0x0a000001, dst: 0xc0a8640a, sport: 40000, dport: 443 });
+    const erspan = '1000 88be 00000001' + '1000 0007 0000 0000' + inner; // GRE with S, sequence 1; ERSPAN II session 7
+    const e = decode(hex(ETH + '86dd' + `60000000${(hex(erspan).length).toString(16).padStart(4, '0')}2f40` + IP6_ADDRS + erspan));
+    expect(e).toMatchObject({ reason: 0, family: 4, mirror: 3, mirrorSession: 7, dport: 443 });
+    // unwrap = false: the GRE packet over IPv6 is the flow
+    decodeFrame(hex(ETH + '86dd' + `60000000${(hex(teb).length).toString(16).padStart(4, '0')}2f40` + IP6_ADDRS + teb), 0, 14 + 40 + hex(teb).length, 1, 4789, key, false);
+    expect(key).toMatchObject({ reason: 0, family: 6, proto: 47, mirror: 0 });
+  });
+
   it('VXLAN carrying IPv6 inside, and VXLAN over IPv6', () => {
     const inner = hex(ETH + '86dd' + IP6_UDP + UDP);
     const k = decode(vxlanFrame(inner, 1, 2, 3, 77));
