@@ -115,15 +115,33 @@ export function pcapFileHeader(): Uint8Array {
   return h;
 }
 
+/** Zeroes `len` bytes at p and writes an Ethernet header: router MACs 02:00 + `dstLo` / `srcLo`, EtherType `type`. */
+function writeEthernetHeader(b: Uint8Array, p: number, len: number, dstLo: number, srcLo: number, type: number): void {
+  b.fill(0, p, p + len);
+  put16(b, p, 0x0200);
+  put32(b, p + 2, dstLo);
+  put16(b, p + 6, 0x0200);
+  put32(b, p + 8, srcLo);
+  put16(b, p + 12, type);
+}
+
+/** The UDP (`length` bytes) or TCP header at l4 (checksums 0); returns FRAME_LEN. */
+function writeL4(b: Uint8Array, l4: number, proto: number, sport: number, dport: number, length: number): number {
+  put16(b, l4, sport);
+  put16(b, l4 + 2, dport);
+  if (proto === 17) put16(b, l4 + 4, length);
+  else {
+    b[l4 + 12] = 0x50;
+    b[l4 + 13] = 0x18; // PSH, ACK
+    put16(b, l4 + 14, 502);
+  }
+  return FRAME_LEN;
+}
+
 /** Writes a 76-byte Ethernet/IPv4/UDP-or-TCP frame at p; returns its length. */
 function writeClientFrame(b: Uint8Array, p: number, src: number, dst: number, proto: number, sport: number, dport: number): number {
   // Ethernet: to the border leaf's router MAC, from a client router.
-  b.fill(0, p, p + FRAME_LEN);
-  put16(b, p, 0x0200);
-  put32(b, p + 2, BORDER_VTEP);
-  put16(b, p + 6, 0x0200);
-  put32(b, p + 8, 1);
-  put16(b, p + 12, 0x0800);
+  writeEthernetHeader(b, p, FRAME_LEN, BORDER_VTEP, 1, 0x0800);
   const ip = p + 14;
   b[ip] = 0x45;
   put16(b, ip + 2, FRAME_LEN - 14);
@@ -133,16 +151,7 @@ function writeClientFrame(b: Uint8Array, p: number, src: number, dst: number, pr
   put32(b, ip + 12, src);
   put32(b, ip + 16, dst);
   put16(b, ip + 10, ipChecksum(b, ip));
-  const l4 = ip + 20;
-  put16(b, l4, sport);
-  put16(b, l4 + 2, dport);
-  if (proto === 17) put16(b, l4 + 4, FRAME_LEN - 34);
-  else {
-    b[l4 + 12] = 0x50;
-    b[l4 + 13] = 0x18; // PSH, ACK
-    put16(b, l4 + 14, 502);
-  }
-  return FRAME_LEN;
+  return writeL4(b, ip + 20, proto, sport, dport, FRAME_LEN - 34);
 }
 
 /** An underlay frame: outer Ethernet/IPv4/UDP 4789/VXLAN from the border's VTEP to `vtep`, around a client frame. */
@@ -150,12 +159,7 @@ function writeVxlanFrame(b: Uint8Array, p: number, vtep: number, vni: number, ou
   const outer = 14 + 20 + 8 + 8;
   const total = outer + FRAME_LEN;
   writeClientFrame(b, p + outer, src, dst, proto, sport, dport);
-  b.fill(0, p, p + outer);
-  put16(b, p, 0x0200);
-  put32(b, p + 2, vtep);
-  put16(b, p + 6, 0x0200);
-  put32(b, p + 8, BORDER_VTEP);
-  put16(b, p + 12, 0x0800);
+  writeEthernetHeader(b, p, outer, vtep, BORDER_VTEP, 0x0800);
   const ip = p + 14;
   b[ip] = 0x45;
   put16(b, ip + 2, total - 14);
@@ -179,12 +183,7 @@ function writeVxlanFrame(b: Uint8Array, p: number, vtep: number, vni: number, ou
 
 /** Writes a 76-byte Ethernet/IPv6/UDP-or-TCP frame at p (no extension header); returns its length. */
 function writeClientFrame6(b: Uint8Array, p: number, srcLow: number, dst: readonly number[], proto: number, sport: number, dport: number, label: number): number {
-  b.fill(0, p, p + FRAME_LEN);
-  put16(b, p, 0x0200);
-  put32(b, p + 2, BORDER_VTEP);
-  put16(b, p + 6, 0x0200);
-  put32(b, p + 8, 1);
-  put16(b, p + 12, 0x86dd);
+  writeEthernetHeader(b, p, FRAME_LEN, BORDER_VTEP, 1, 0x86dd);
   const ip = p + 14;
   put32(b, ip, ((6 << 28) | (label & 0xfffff)) >>> 0);
   put16(b, ip + 4, FRAME_LEN - 54);
@@ -193,27 +192,13 @@ function writeClientFrame6(b: Uint8Array, p: number, srcLow: number, dst: readon
   for (let i = 0; i < 3; i++) put32(b, ip + 8 + 4 * i, CLIENT6[i]!);
   put32(b, ip + 20, srcLow);
   for (let i = 0; i < 4; i++) put32(b, ip + 24 + 4 * i, dst[i]!);
-  const l4 = ip + 40;
-  put16(b, l4, sport);
-  put16(b, l4 + 2, dport);
-  if (proto === 17) put16(b, l4 + 4, FRAME_LEN - 54);
-  else {
-    b[l4 + 12] = 0x50;
-    b[l4 + 13] = 0x18;
-    put16(b, l4 + 14, 502);
-  }
-  return FRAME_LEN;
+  return writeL4(b, ip + 40, proto, sport, dport, FRAME_LEN - 54);
 }
 
 /** An underlay frame over IPv6: outer Ethernet/IPv6/UDP 4789/VXLAN from the border's VTEP to `vtep`, around `inner` bytes already at p + 70. */
 function writeVxlan6Outer(b: Uint8Array, p: number, vtep: readonly number[], vni: number, outerSport: number, inner: number): number {
   const outer = 14 + 40 + 8 + 8;
-  b.fill(0, p, p + outer);
-  put16(b, p, 0x0200);
-  put32(b, p + 2, vtep[3]!);
-  put16(b, p + 6, 0x0200);
-  put32(b, p + 8, BORDER_VTEP6[3]!);
-  put16(b, p + 12, 0x86dd);
+  writeEthernetHeader(b, p, outer, vtep[3]!, BORDER_VTEP6[3]!, 0x86dd);
   const ip = p + 14;
   put32(b, ip, 6 << 28);
   put16(b, ip + 4, 16 + inner);

@@ -27,6 +27,15 @@ function addressHash(a0: number, a1: number, a2: number, a3: number, label: numb
   return h ^ (h >>> 15);
 }
 
+/** The five words at `at`. */
+function store(into: Int32Array, at: number, a0: number, a1: number, a2: number, a3: number, label: number): void {
+  into[at] = a0;
+  into[at + 1] = a1;
+  into[at + 2] = a2;
+  into[at + 3] = a3;
+  into[at + 4] = label;
+}
+
 /** Index slots: the five words and id + 1 (0: empty), padded to 8 int32, so that a probe reads one 32-byte slot. */
 const SLOT = 8;
 const S_ID = 5;
@@ -66,25 +75,14 @@ export class AddressTable implements AddressColumns {
 
   private add(slot: number, a0: number, a1: number, a2: number, a3: number, label: number): number {
     const id = this.count++;
-    const x = this.index;
-    x[slot] = a0;
-    x[slot + 1] = a1;
-    x[slot + 2] = a2;
-    x[slot + 3] = a3;
-    x[slot + 4] = label;
-    x[slot + S_ID] = id + 1;
+    store(this.index, slot, a0, a1, a2, a3, label);
+    this.index[slot + S_ID] = id + 1;
     if ((id + 1) * ADDRESS_WORDS > this.words.length) {
       const more = new Int32Array(this.words.length * 2);
       more.set(this.words);
       this.words = more;
     }
-    const at = id * ADDRESS_WORDS;
-    const w = this.words;
-    w[at] = a0;
-    w[at + 1] = a1;
-    w[at + 2] = a2;
-    w[at + 3] = a3;
-    w[at + 4] = label;
+    store(this.words, id * ADDRESS_WORDS, a0, a1, a2, a3, label);
     if (this.count * 4 > (this.mask + 1) * 3) this.reindex();
     return id;
   }
