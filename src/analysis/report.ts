@@ -306,14 +306,18 @@ function baselineCounts(fabric: Fabric, addrs: AddressTable, flows: FlowTable, p
   const hasher = fabric.hashers[route.leaf]!;
   const hasher6 = fabric.hashers6[route.leaf]!;
   const v6 = route.family === 6;
+  const l3 = fabric.topology.leaves[route.leaf]!.hash.algorithm === 'linux-l3';
   const src6 = new Uint32Array(4);
   const dst6 = new Uint32Array(4);
   flows.scan((_f, src, dst, ports, meta, path) => {
     if (paths.reason[path] !== 0 || FlowTable.isIpv6(meta) !== v6 || FlowTable.entryVrf(meta) !== route.vrf) return;
     if (lookupKey(fabric, addrs, route.leaf, route.vrf, dstKey(meta, dst)) !== route.id) return;
     const proto = FlowTable.proto(meta);
+    // An IPv6 source's fifth word: its flow label | first next header << 20 (when a hasher reads them; engine.ts).
+    const w = v6 ? addrs.labelOf(src) : 0;
+    const p6 = l3 && fabric.readsFlowLabel ? w >>> 20 : proto;
     const hash = v6
-      ? hasher6(addrs.wordsOf(src, src6), addrs.wordsOf(dst, dst6), proto, FlowTable.sport(ports), FlowTable.dport(ports), addrs.labelOf(src))
+      ? hasher6(addrs.wordsOf(src, src6), addrs.wordsOf(dst, dst6), p6, FlowTable.sport(ports), FlowTable.dport(ports), w & 0xfffff)
       : hasher(src, dst, proto, FlowTable.sport(ports), FlowTable.dport(ports));
     counts[route.group.select(hash)]!++;
   });

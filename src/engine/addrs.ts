@@ -5,7 +5,10 @@
 
 import { formatIpv6 } from '../wire/ipv6.js';
 
-/** Words per address: the four of the address (word 0 the most significant) and the flow label (0 for none). */
+/**
+ * Words per address: the four of the address (word 0 the most significant) and a fifth the engine sets for a
+ * source (its flow label and first next header when a hasher reads them; engine.ts), 0 for a destination.
+ */
 export const ADDRESS_WORDS = 5;
 
 /** An address table's columns: what a worker hands back for the merge to map its ids (see paths.internFrom). */
@@ -110,7 +113,7 @@ export class AddressTable implements AddressColumns {
     return out;
   }
 
-  /** The flow label stored with `id` (0 when the fabric's hashers read none). */
+  /** The fifth word stored with `id`: for a source, its flow label | first next header << 20 (0 when no hasher reads them). */
   labelOf(id: number): number {
     return this.words[id * ADDRESS_WORDS + 4]!;
   }

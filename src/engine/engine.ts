@@ -54,7 +54,10 @@ export class Engine {
   private readonly metaUdp6: number;
   private readonly fastPath: boolean;
   private readonly unwrap: boolean;
-  /** some leaf's IPv6 hasher reads the flow label: the source's id then includes it, else the label is left out */
+  /**
+   * some leaf's IPv6 hasher reads the flow label: the source's id then includes it and the first next header
+   * (label | next header << 20, what policy 0 hashes besides the addresses), else both are left out
+   */
   private readonly labels: boolean;
   /** an IPv6 flow's addresses read back from its ids on first sight, for resolvePath6 */
   private readonly src6 = new Uint32Array(4);
@@ -145,7 +148,7 @@ export class Engine {
     this.packets += packets;
     this.bytes += bytes;
     const ports = withPorts ? (sport << 16) | dport : 0;
-    return this.account6(src, dst, flowLabel, ports, proto, fabric.ingressLeaf, fabric.ingressVrf, -1, packets, bytes);
+    return this.account6(src, dst, flowLabel, proto, ports, proto, fabric.ingressLeaf, fabric.ingressVrf, -1, packets, bytes);
   }
 
   /**
@@ -219,7 +222,8 @@ export class Engine {
     if (view.getUint16(off + 18) < 4 || !(nh === 6 || (nh === 17 && dport !== this.vxlanPort))) return NOT_FAST;
     this.l3 = off + 14;
     const a = this.addrs;
-    const s = a.intern(view.getInt32(off + 22), view.getInt32(off + 26), view.getInt32(off + 30), view.getInt32(off + 34), this.labels ? view.getInt32(off + 14) & 0xfffff : 0);
+    // No extension header here: the first next header is the protocol.
+    const s = a.intern(view.getInt32(off + 22), view.getInt32(off + 26), view.getInt32(off + 30), view.getInt32(off + 34), this.labels ? (view.getInt32(off + 14) & 0xfffff) | (nh << 20) : 0);
     const d = this.dstId(view.getInt32(off + 38), view.getInt32(off + 42), view.getInt32(off + 46), view.getInt32(off + 50));
     const fabric = this.fabric;
     return this.account(s, d, ports, nh === 6 ? this.metaTcp6 : this.metaUdp6, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
@@ -242,13 +246,13 @@ export class Engine {
         if (vniVrf === undefined) return this.skip(REASON_UNKNOWN_VNI, weight);
         if (key.innerReason !== REASON_OK) return this.skip(key.innerReason, weight);
         const ports = (key.innerSport << 16) | key.innerDport;
-        if (key.innerFamily === 6) return this.account6(key.innerSrc6, key.innerDst6, key.innerFlowLabel, ports, key.innerProto, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
+        if (key.innerFamily === 6) return this.account6(key.innerSrc6, key.innerDst6, key.innerFlowLabel, key.innerNextHeader, ports, key.innerProto, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
         const meta = FlowTable.meta(key.innerProto, vtepLeaf, vniVrf);
         return this.account(key.innerSrc | 0, key.innerDst | 0, ports, meta, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
       }
     }
     const ports = (key.sport << 16) | key.dport;
-    if (v6) return this.account6(key.src6, key.dst6, key.flowLabel, ports, key.proto, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
+    if (v6) return this.account6(key.src6, key.dst6, key.flowLabel, key.nextHeader, ports, key.proto, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
     const meta = FlowTable.meta(key.proto, fabric.ingressLeaf, fabric.ingressVrf);
     return this.account(key.src | 0, key.dst | 0, ports, meta, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
   }
@@ -257,9 +261,9 @@ export class Engine {
    * An IPv6 flow's key: its source (with the flow label when a hasher reads it) and destination interned as ids,
    * the IPv6 bit in its meta; then accounted as any flow.
    */
-  private account6(src: ArrayLike<number>, dst: ArrayLike<number>, flowLabel: number, ports: number, proto: number, leaf: number, vrf: number, arrived: number, packets: number, bytes: number): number {
+  private account6(src: ArrayLike<number>, dst: ArrayLike<number>, flowLabel: number, nextHeader: number, ports: number, proto: number, leaf: number, vrf: number, arrived: number, packets: number, bytes: number): number {
     const a = this.addrs;
-    const s = a.intern(src[0]! | 0, src[1]! | 0, src[2]! | 0, src[3]! | 0, this.labels ? flowLabel : 0);
+    const s = a.intern(src[0]! | 0, src[1]! | 0, src[2]! | 0, src[3]! | 0, this.labels ? flowLabel | (nextHeader << 20) : 0);
     const d = this.dstId(dst[0]! | 0, dst[1]! | 0, dst[2]! | 0, dst[3]! | 0);
     return this.account(s, d, ports, (FlowTable.meta(proto, leaf, vrf) | META_IPV6) >>> 0, leaf, vrf, arrived, packets, bytes);
   }
@@ -309,7 +313,8 @@ export class Engine {
     const proto = meta & 0xff;
     if (FlowTable.isIpv6(meta)) {
       const a = this.addrs;
-      resolvePath6(this.fabric, leaf, vrf, a.wordsOf(src, this.src6), a.wordsOf(dst, this.dst6), a.labelOf(src), proto, sport, dport, arrived, p);
+      const w = a.labelOf(src);
+      resolvePath6(this.fabric, leaf, vrf, a.wordsOf(src, this.src6), a.wordsOf(dst, this.dst6), w & 0xfffff, proto, sport, dport, arrived, p, this.labels ? w >>> 20 : proto);
     } else resolvePath(this.fabric, leaf, vrf, src, dst, proto, sport, dport, arrived, p);
     const path = this.paths.intern(p);
     this.flows.setPath(path, p.outerSport);

@@ -54,6 +54,8 @@ export function resolvePath(
 /**
  * resolvePath for an IPv6 flow: addresses as 4 host-order words (word 0 the most significant), looked up in the
  * leaves' IPv6 tables and hashed with their IPv6 hashers, which read the flow label where the algorithm does.
+ * `nextHeader`: the fixed header's next header, which a `linux-l3` leaf hashes as the protocol (policy 0,
+ * ip6_multipath_l3_keys), where every other reads `proto` (the upper layer, past extension headers).
  */
 export function resolvePath6(
   fabric: Fabric,
@@ -67,8 +69,9 @@ export function resolvePath6(
   dport: number,
   arrivedVtep: number,
   out: PathResult,
+  nextHeader = proto,
 ): void {
-  forward(fabric, entryLeaf, vrf, 6, 0, 0, src, dst, flowLabel, proto, sport, dport, arrivedVtep, out);
+  forward(fabric, entryLeaf, vrf, 6, 0, 0, src, dst, flowLabel, proto, sport, dport, arrivedVtep, out, nextHeader);
 }
 
 /** The one forwarding loop of both families: only the lookup and the hash differ, by `family`. */
@@ -87,6 +90,7 @@ function forward(
   dport: number,
   arrivedVtep: number,
   out: PathResult,
+  nextHeader = proto,
 ): void {
   out.reason = 0;
   out.vtep = arrivedVtep;
@@ -109,7 +113,8 @@ function forward(
       return;
     }
     const route = fabric.routes[routeId]!;
-    const hash = family === 4 ? fabric.hashers[leaf]!(src, dst, proto, sport, dport) : fabric.hashers6[leaf]!(src6, dst6, proto, sport, dport, flowLabel);
+    const p6 = nextHeader !== proto && fabric.topology.leaves[leaf]!.hash.algorithm === 'linux-l3' ? nextHeader : proto;
+    const hash = family === 4 ? fabric.hashers[leaf]!(src, dst, proto, sport, dport) : fabric.hashers6[leaf]!(src6, dst6, p6, sport, dport, flowLabel);
     const member = route.group.select(hash);
     const s = out.stages++;
     out.stageLeaf[s] = leaf;

@@ -141,6 +141,11 @@ export class FrameKey {
    * a fragment header names, 51 at AH, 50 at ESP, 59 for "no next header" (Ipv6Walk.dissectorProto).
    */
   proto = 0;
+  /**
+   * IPv6: the fixed header's next header, what Linux's policy 0 (`linux-l3`) hashes as the protocol of a forwarded
+   * packet (ip6_multipath_l3_keys); it differs from `proto` when extension headers follow. IPv4: `proto`.
+   */
+  nextHeader = 0;
   /** 0 for fragments (first or not) and protocols without ports, as Linux's flow dissector does. */
   sport = 0;
   dport = 0;
@@ -165,6 +170,7 @@ export class FrameKey {
   readonly innerDst6 = new Uint32Array(4);
   innerFlowLabel = 0;
   innerProto = 0;
+  innerNextHeader = 0;
   innerSport = 0;
   innerDport = 0;
   innerFragment = false;
@@ -188,6 +194,7 @@ class IpScratch {
   readonly dst6 = new Uint32Array(4);
   flowLabel = 0;
   proto = 0;
+  nextHeader = 0;
   sport = 0;
   dport = 0;
   fragment = false;
@@ -316,6 +323,7 @@ function decodeIpv6(buf: Uint8Array, l3: number, end: number): number {
     return walk.reason === WALK_TRUNCATED && limit > end ? REASON_TRUNCATED : REASON_MALFORMED;
   }
   ip.proto = walk.dissectorProto;
+  ip.nextHeader = buf[l3 + 6]!;
   ip.fragment = walk.fragment;
   ip.l4Offset = walk.dissectorOffset;
   return readPorts(buf);
@@ -336,6 +344,7 @@ function decodeIpv4(buf: Uint8Array, l3: number, end: number): number {
   ip.src = get32(buf, l3 + IPV4_SRC);
   ip.dst = get32(buf, l3 + IPV4_DST);
   ip.proto = buf[l3 + IPV4_PROTO]!;
+  ip.nextHeader = ip.proto;
   ip.ttl = buf[l3 + IPV4_TTL]!;
   ip.fragment = (get16(buf, l3 + IPV4_FLAGS_FRAG) & (IPV4_FLAG_MF | IPV4_FRAG_OFFSET_MASK)) !== 0;
   ip.flowLabel = 0;
@@ -359,6 +368,7 @@ function clearInner(out: FrameKey): void {
   out.innerDst = 0;
   out.innerFlowLabel = 0;
   out.innerProto = 0;
+  out.innerNextHeader = 0;
   out.innerSport = 0;
   out.innerDport = 0;
   out.innerFragment = false;
@@ -371,6 +381,7 @@ function clearOuter(out: FrameKey): void {
   out.dst = 0;
   out.flowLabel = 0;
   out.proto = 0;
+  out.nextHeader = 0;
   out.sport = 0;
   out.dport = 0;
   out.fragment = false;
@@ -529,6 +540,7 @@ export function decodeFrame(
   out.flowLabel = ip.flowLabel;
   storeAddresses(out, false);
   out.proto = ip.proto;
+  out.nextHeader = ip.nextHeader;
   out.sport = ip.sport;
   out.dport = ip.dport;
   out.fragment = ip.fragment;
@@ -566,6 +578,7 @@ export function decodeFrame(
   out.innerFlowLabel = ip.flowLabel;
   storeAddresses(out, true);
   out.innerProto = ip.proto;
+  out.innerNextHeader = ip.nextHeader;
   out.innerSport = ip.sport;
   out.innerDport = ip.dport;
   out.innerFragment = ip.fragment;
