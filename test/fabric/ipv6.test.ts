@@ -4,22 +4,12 @@ import { parseTopology, vmAddressText, vtepText } from '../../src/fabric/topolog
 import { PathResult, REASON_NO_ROUTE, resolvePath, resolvePath6 } from '../../src/engine/path.js';
 import { makeHasher6, type HashField6 } from '../../src/hash/index.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6.js';
-import { UsageError } from '../../src/errors.js';
 import { Rng } from '../../src/traffic/prng.js';
-import { V6_YAML } from './v6-topology.js';
+import { V6_YAML, topologyError } from './v6-topology.js';
 
 const SERVICE6 = parseIpv6('2001:db8:100::10');
 
-function errorOf(text: string): string {
-  try {
-    parseTopology(text, 'v6.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    expect((e as UsageError).exitCode).toBe(2);
-    return (e as Error).message;
-  }
-  throw new Error('no error');
-}
+const errorOf = (text: string): string => topologyError(text, 'v6.yaml');
 
 const leafOf = (f: Fabric, name: string): number => f.leafNames.indexOf(name);
 const route6At = (f: Fabric, leaf: string, addr: Uint32Array) => {

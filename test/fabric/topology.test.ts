@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOPOLOGY_YAML, loadTopology, parseTopology, seedFromName } from '../../src/fabric/topology.js';
-import { UsageError } from '../../src/errors.js';
+import { topologyError } from './v6-topology.js';
 
-/** The one-line error a topology text gives: `what (where)`. */
-function errorOf(text: string): string {
-  try {
-    parseTopology(text, 'fab.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    expect((e as UsageError).exitCode).toBe(2);
-    return (e as Error).message;
-  }
-  throw new Error('no error');
-}
+const errorOf = (text: string): string => topologyError(text, 'fab.yaml');
 
 const withVm = (vm: string): string => DEFAULT_TOPOLOGY_YAML.replace(/  VM-C: .*\n/, `  VM-C: ${vm}\n`);
 

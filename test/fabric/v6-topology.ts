@@ -1,4 +1,21 @@
-// A dual-stack topology for the IPv6 fabric tests (unit and CLI).
+// What the topology tests share: the one-line error of a topology text, and a dual-stack topology for the IPv6
+// fabric tests (unit and CLI).
+
+import { expect } from 'vitest';
+import { parseTopology } from '../../src/fabric/topology.js';
+import { UsageError } from '../../src/errors.js';
+
+/** The one-line error a topology text gives, `what (where)`, checked to be a usage error (exit 2). */
+export function topologyError(text: string, file: string): string {
+  try {
+    parseTopology(text, file);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    expect((e as UsageError).exitCode).toBe(2);
+    return (e as Error).message;
+  }
+  throw new Error('no error');
+}
 
 /** A dual-stack fabric: IPv6 and IPv4 VTEPs, IPv6 /127 VMs and one IPv4 VM announcing an IPv6 service. */
 export const V6_YAML = `vrfs:

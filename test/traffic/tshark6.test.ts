@@ -1,22 +1,18 @@
 // Differential check of `generate --ipv6` against Wireshark: tshark decodes the IPv6 frames (plain, in VXLAN over an
 // IPv4 underlay, in VXLAN over an IPv6 underlay) cleanly, every checksum good, and its fields are what we generated.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { parseTopology } from '../../src/fabric/topology.js';
-import { TrafficGenerator, generateCapture, type GenerateOptions } from '../../src/traffic/generator.js';
+import { TrafficGenerator, type GenerateOptions } from '../../src/traffic/generator.js';
+import { CHECK, NOTE_OR_WORSE, captureDir, tsharkRun as run } from './tshark-run.js';
 import { defaultDestination6, planUnderlay } from '../../src/traffic/underlay.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { haveTool } from '../helpers.js';
 import { parseGenerateOptions } from '../../src/cli/generate.js';
+import { emu } from '../cli/run.js';
 
-const CHECK = ['-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE'];
-/** Wireshark's expert severities: chat 0x200000, note 0x400000, warn 0x600000, error 0x800000. */
-const NOTE_OR_WORSE = 0x400000;
 const DST6 = parseIpv6('2001:db8:100::10');
 
 /** IPv6 VTEPs everywhere: VXLAN over an IPv6 underlay. */
@@ -35,23 +31,9 @@ ingress: { leaf: border, vrf: T }
 const V4_UNDERLAY = V6_UNDERLAY.replace("'2001:db8:ff::fe'", '10.1.1.254').replace("'2001:db8:ff::1'", '10.1.1.1').replace("'2001:db8:ff::2'", '10.1.1.2');
 
 const tshark = haveTool('tshark', ['-v']);
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ecmp-tshark6-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { capture, path: inDir } = captureDir('ecmp-tshark6-');
 
-function run(args: string[]): string {
-  return execFileSync('tshark', args, { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-}
-
-function capture(name: string, o: GenerateOptions): string {
-  const path = join(dir, name);
-  writeFileSync(path, generateCapture(o));
-  return path;
-}
-
-const flagged = (file: string): string => run(['-r', file, ...CHECK, '-o', 'ip.check_checksum:TRUE', '-Y', `_ws.malformed || _ws.expert.severity >= ${NOTE_OR_WORSE}`]);
+const flagged = (file: string): string => run(['-r', file, ...CHECK, '-Y', `_ws.malformed || _ws.expert.severity >= ${NOTE_OR_WORSE}`]);
 
 /** What the generator made, flow by flow, as tshark prints the fields: src, dst, next header, flow label, ports. */
 function wanted(o: GenerateOptions): Map<string, number> {
@@ -161,17 +143,32 @@ describe.skipIf(!tshark)('tshark reads generate --ipv6 captures', () => {
       expect(protocols).toMatch(/^eth:ethertype:ipv6:udp:vxlan:eth:ethertype:ip:/);
     }
   });
+});
 
+describe('generate --ipv6 options', () => {
   it('the CLI options: --ipv6 defaults to the IPv6 service, an IPv6 --dst implies it, mixed underlays are refused', () => {
-    const top = join(dir, 'u6.yaml');
+    const top = inDir('u6.yaml');
     writeFileSync(top, V6_UNDERLAY);
     expect(formatIpv6(parseGenerateOptions({ ipv6: true, topology: top }).dst6!)).toBe('2001:db8:100::10');
     expect(formatIpv6(parseGenerateOptions({ dst: '2001:db8:100::99', topology: top }).dst6!)).toBe('2001:db8:100::99');
     expect(parseGenerateOptions({ topology: top }).dst6).toBeUndefined();
     expect(() => parseGenerateOptions({ ipv6: true, dst: '10.0.0.1', topology: top })).toThrow(/bad IPv6 address '10\.0\.0\.1' \(--ipv6 sends IPv6 flows\)/);
     expect(() => parseGenerateOptions({ ipv6: true })).toThrow(/no VM announces an IPv6 prefix/);
-    const mixed = join(dir, 'mixed.yaml');
+    const mixed = inDir('mixed.yaml');
     writeFileSync(mixed, V6_UNDERLAY.replace("'2001:db8:ff::2'", '10.1.1.2'));
     expect(() => parseGenerateOptions({ ipv6: true, vxlan: true, topology: mixed })).toThrow(/--vxlan needs one underlay family: the ingress border's VTEP is IPv6, leaf-2's is IPv4/);
+  });
+
+  it('the built CLI writes IPv6 frames, and VXLAN over IPv6 with --vxlan', () => {
+    const top = inDir('u6.yaml');
+    writeFileSync(top, V6_UNDERLAY);
+    for (const [args, ethertype, len] of [[[], 0x86dd, 14 + 40 + 8 + 32], [['--vxlan'], 0x86dd, 14 + 40 + 8 + 8 + 14 + 40 + 8 + 32]] as const) {
+      const out = inDir('cli6.pcap');
+      const r = emu(['generate', '--ipv6', ...args, '--proto', 'udp', '--flows', '5', '--topology', top, '--out', out]);
+      expect(r.code).toBe(0);
+      const pcap = readFileSync(out);
+      expect(pcap.readUInt32LE(24 + 8)).toBe(len);
+      expect(pcap.readUInt16BE(24 + 16 + 12)).toBe(ethertype);
+    }
   });
 });
