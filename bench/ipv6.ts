@@ -1,7 +1,7 @@
 // Issue 12's figures: the replay lane (readRunSync + Engine.processPcapRun over frames in memory, steady state) on
 // IPv4 and on IPv6 frames, and IPv4 against another build's engine (main's), side by side in interleaved rounds.
 //
-//   node dist/bench/ipv6.js [--against /work/main/dist] [--rounds 7] [--frames 2000000] [--flows 10000]
+//   node dist/bench/ipv6.js [--against /work/main/dist [--ipv4-only]] [--rounds 7] [--frames 2000000] [--flows 10000]
 //
 // Each round runs every lane in its own child process (fresh JIT, same capture bytes), alternating the order, and
 // reports ns per frame of CPU time (process.cpuUsage: the loop never sleeps, so a busy shared machine inflates wall
@@ -74,6 +74,8 @@ export async function main(argv: string[]): Promise<void> {
     { name: 'IPv6, dual-stack fabric (this build)', dist: OWN_DIST, ipv6: 'all', dual: true },
   ];
   if (against !== undefined) lanes.unshift({ name: `IPv4, built-in fabric (${against})`, dist: path.resolve(against), ipv6: 'none', dual: false });
+  // --ipv4-only: this build's IPv4 lane against the other build's alone (more rounds in the same time)
+  if (against !== undefined && argv.includes('--ipv4-only')) lanes.splice(2);
   const ns: number[][] = lanes.map(() => []);
   for (let round = 0; round < rounds; round++) {
     const order = lanes.map((_, i) => i);
@@ -90,7 +92,7 @@ export async function main(argv: string[]): Promise<void> {
   const at = (name: string): number => lanes.findIndex((l) => l.name.startsWith(name));
   const v4 = at('IPv4, dual-stack');
   const v6 = at('IPv6, dual-stack');
-  process.stdout.write(`  IPv6 / IPv4 on the dual-stack fabric: median ${(median(ns[v6]!) / median(ns[v4]!)).toFixed(2)}x, per-round ${ns[v6]!.map((x, r) => (x / ns[v4]![r]!).toFixed(2)).join(' ')}\n`);
+  if (v4 >= 0 && v6 >= 0) process.stdout.write(`  IPv6 / IPv4 on the dual-stack fabric: median ${(median(ns[v6]!) / median(ns[v4]!)).toFixed(2)}x, per-round ${ns[v6]!.map((x, r) => (x / ns[v4]![r]!).toFixed(2)).join(' ')}\n`);
   if (against !== undefined) {
     const own = at('IPv4, built-in fabric (this');
     process.stdout.write(`  IPv4 this build / ${against}: median ${(median(ns[own]!) / median(ns[0]!)).toFixed(2)}x, per-round ${ns[own]!.map((x, r) => (x / ns[0]![r]!).toFixed(2)).join(' ')}\n`);
