@@ -17,6 +17,33 @@ const VNI = 10100;
 const UNKNOWN_VNI = 4242;
 const NO_ROUTE_DST = 0x08080808; // 8.8.8.8: no route in TENANT-A
 
+/** IPv6 addresses of DUAL_STACK_YAML the IPv6 frames use, as four words. */
+const SERVICE6 = [0x20010db8, 0x01000000, 0, 0x10]; // 2001:db8:100::10: announced by every VM
+const NO_ROUTE6 = [0x20010db8, 0xdead0000, 0, 1]; // 2001:db8:dead::1
+const CLIENT6 = [0xfd000000, 0, 0]; // fd00::/96, the low word from the flow
+const BORDER_VTEP6 = [0xfd00ffff, 0, 0, 0xfe];
+const LEAF3_VTEP6 = [0xfd00ffff, 0, 0, 3];
+
+/**
+ * The built-in fabric dual-stack, with an IPv6 underlay: every VTEP IPv6, every VM announcing the IPv4 service and
+ * 2001:db8:100::10/128 (the IPv6 frames' destination). Replays of `ipv6` captures use it.
+ */
+export const DUAL_STACK_YAML = `vrfs:
+  TENANT-A: { vni: 10100 }
+leaves:
+  border: { vtep: 'fd00:ffff::fe', asn: 65000 }
+  leaf-1: { vtep: 'fd00:ffff::1', asn: 65001 }
+  leaf-2: { vtep: 'fd00:ffff::2', asn: 65002 }
+  leaf-3: { vtep: 'fd00:ffff::3', asn: 65003 }
+vms:
+  VM-1: { leaf: leaf-1, vrf: TENANT-A, address: 172.16.1.1/31, asn: 65100, announce: [192.168.100.10/32, '2001:db8:100::10/128'] }
+  VM-2: { leaf: leaf-2, vrf: TENANT-A, address: 172.16.2.1/31, asn: 65100, announce: [192.168.100.10/32, '2001:db8:100::10/128'] }
+  VM-A: { leaf: leaf-3, vrf: TENANT-A, address: 'fd00:3::1/127', asn: 65100, announce: [192.168.100.10/32, '2001:db8:100::10/128'] }
+  VM-B: { leaf: leaf-3, vrf: TENANT-A, address: 'fd00:3::3/127', asn: 65100, announce: [192.168.100.10/32, '2001:db8:100::10/128'] }
+  VM-C: { leaf: leaf-3, vrf: TENANT-A, address: 172.16.3.5/31, asn: 65100, announce: [192.168.100.10/32, '2001:db8:100::10/128'] }
+ingress: { leaf: border, vrf: TENANT-A }
+`;
+
 export interface BenchCaptureOptions {
   /** frames in all */
   packets: number;
@@ -29,6 +56,13 @@ export interface BenchCaptureOptions {
    * or a client frame with no route. 0 (default): every frame is a plain 76-byte client frame.
    */
   mixEvery?: number;
+  /**
+   * IPv6 frames, for DUAL_STACK_YAML: 'all' makes every client frame (and every underlay frame, then VXLAN over
+   * IPv6) IPv6, 76 bytes too (Ethernet 14 + IPv6 40 + UDP 8 + 14 bytes, or TCP 20 + 2), source fd00::/96 by flow,
+   * flow label by flow; 'mixed': flows alternate between IPv4 and IPv6, underlay frames are VXLAN over IPv6.
+   * 'none' (default): IPv4 only, as before.
+   */
+  ipv6?: 'none' | 'all' | 'mixed';
 }
 
 /** xorshift32: cheap, deterministic, good enough to spread flows. */
@@ -81,15 +115,33 @@ export function pcapFileHeader(): Uint8Array {
   return h;
 }
 
+/** Zeroes `len` bytes at p and writes an Ethernet header: router MACs 02:00 + `dstLo` / `srcLo`, EtherType `type`. */
+function writeEthernetHeader(b: Uint8Array, p: number, len: number, dstLo: number, srcLo: number, type: number): void {
+  b.fill(0, p, p + len);
+  put16(b, p, 0x0200);
+  put32(b, p + 2, dstLo);
+  put16(b, p + 6, 0x0200);
+  put32(b, p + 8, srcLo);
+  put16(b, p + 12, type);
+}
+
+/** The UDP (`length` bytes) or TCP header at l4 (checksums 0); returns FRAME_LEN. */
+function writeL4(b: Uint8Array, l4: number, proto: number, sport: number, dport: number, length: number): number {
+  put16(b, l4, sport);
+  put16(b, l4 + 2, dport);
+  if (proto === 17) put16(b, l4 + 4, length);
+  else {
+    b[l4 + 12] = 0x50;
+    b[l4 + 13] = 0x18; // PSH, ACK
+    put16(b, l4 + 14, 502);
+  }
+  return FRAME_LEN;
+}
+
 /** Writes a 76-byte Ethernet/IPv4/UDP-or-TCP frame at p; returns its length. */
 function writeClientFrame(b: Uint8Array, p: number, src: number, dst: number, proto: number, sport: number, dport: number): number {
   // Ethernet: to the border leaf's router MAC, from a client router.
-  b.fill(0, p, p + FRAME_LEN);
-  put16(b, p, 0x0200);
-  put32(b, p + 2, BORDER_VTEP);
-  put16(b, p + 6, 0x0200);
-  put32(b, p + 8, 1);
-  put16(b, p + 12, 0x0800);
+  writeEthernetHeader(b, p, FRAME_LEN, BORDER_VTEP, 1, 0x0800);
   const ip = p + 14;
   b[ip] = 0x45;
   put16(b, ip + 2, FRAME_LEN - 14);
@@ -99,16 +151,7 @@ function writeClientFrame(b: Uint8Array, p: number, src: number, dst: number, pr
   put32(b, ip + 12, src);
   put32(b, ip + 16, dst);
   put16(b, ip + 10, ipChecksum(b, ip));
-  const l4 = ip + 20;
-  put16(b, l4, sport);
-  put16(b, l4 + 2, dport);
-  if (proto === 17) put16(b, l4 + 4, FRAME_LEN - 34);
-  else {
-    b[l4 + 12] = 0x50;
-    b[l4 + 13] = 0x18; // PSH, ACK
-    put16(b, l4 + 14, 502);
-  }
-  return FRAME_LEN;
+  return writeL4(b, ip + 20, proto, sport, dport, FRAME_LEN - 34);
 }
 
 /** An underlay frame: outer Ethernet/IPv4/UDP 4789/VXLAN from the border's VTEP to `vtep`, around a client frame. */
@@ -116,12 +159,7 @@ function writeVxlanFrame(b: Uint8Array, p: number, vtep: number, vni: number, ou
   const outer = 14 + 20 + 8 + 8;
   const total = outer + FRAME_LEN;
   writeClientFrame(b, p + outer, src, dst, proto, sport, dport);
-  b.fill(0, p, p + outer);
-  put16(b, p, 0x0200);
-  put32(b, p + 2, vtep);
-  put16(b, p + 6, 0x0200);
-  put32(b, p + 8, BORDER_VTEP);
-  put16(b, p + 12, 0x0800);
+  writeEthernetHeader(b, p, outer, vtep, BORDER_VTEP, 0x0800);
   const ip = p + 14;
   b[ip] = 0x45;
   put16(b, ip + 2, total - 14);
@@ -143,6 +181,45 @@ function writeVxlanFrame(b: Uint8Array, p: number, vtep: number, vni: number, ou
   return total;
 }
 
+/** Writes a 76-byte Ethernet/IPv6/UDP-or-TCP frame at p (no extension header); returns its length. */
+function writeClientFrame6(b: Uint8Array, p: number, srcLow: number, dst: readonly number[], proto: number, sport: number, dport: number, label: number): number {
+  writeEthernetHeader(b, p, FRAME_LEN, BORDER_VTEP, 1, 0x86dd);
+  const ip = p + 14;
+  put32(b, ip, ((6 << 28) | (label & 0xfffff)) >>> 0);
+  put16(b, ip + 4, FRAME_LEN - 54);
+  b[ip + 6] = proto;
+  b[ip + 7] = 64;
+  for (let i = 0; i < 3; i++) put32(b, ip + 8 + 4 * i, CLIENT6[i]!);
+  put32(b, ip + 20, srcLow);
+  for (let i = 0; i < 4; i++) put32(b, ip + 24 + 4 * i, dst[i]!);
+  return writeL4(b, ip + 40, proto, sport, dport, FRAME_LEN - 54);
+}
+
+/** An underlay frame over IPv6: outer Ethernet/IPv6/UDP 4789/VXLAN from the border's VTEP to `vtep`, around `inner` bytes already at p + 70. */
+function writeVxlan6Outer(b: Uint8Array, p: number, vtep: readonly number[], vni: number, outerSport: number, inner: number): number {
+  const outer = 14 + 40 + 8 + 8;
+  writeEthernetHeader(b, p, outer, vtep[3]!, BORDER_VTEP6[3]!, 0x86dd);
+  const ip = p + 14;
+  put32(b, ip, 6 << 28);
+  put16(b, ip + 4, 16 + inner);
+  b[ip + 6] = 17;
+  b[ip + 7] = 64;
+  for (let i = 0; i < 4; i++) {
+    put32(b, ip + 8 + 4 * i, BORDER_VTEP6[i]!);
+    put32(b, ip + 24 + 4 * i, vtep[i]!);
+  }
+  const udp = ip + 40;
+  put16(b, udp, outerSport);
+  put16(b, udp + 2, 4789);
+  put16(b, udp + 4, 16 + inner);
+  const vx = udp + 8;
+  b[vx] = 0x08;
+  b[vx + 4] = vni >>> 16;
+  b[vx + 5] = vni >>> 8;
+  b[vx + 6] = vni;
+  return outer + inner;
+}
+
 function writeArp(b: Uint8Array, p: number): number {
   b.fill(0, p, p + 60);
   b.fill(0xff, p, p + 6);
@@ -161,6 +238,7 @@ export class BenchFrames {
   readonly packets: number;
   readonly flows: number;
   readonly mixEvery: number;
+  readonly ipv6: 'none' | 'all' | 'mixed';
   private readonly rng: Xorshift;
   private i = 0;
   /** bytes of the frames' original lengths so far */
@@ -172,6 +250,7 @@ export class BenchFrames {
     this.packets = o.packets;
     this.flows = o.flows;
     this.mixEvery = o.mixEvery ?? 0;
+    this.ipv6 = o.ipv6 ?? 'none';
     this.rng = new Xorshift(o.seed ?? 1);
   }
 
@@ -193,6 +272,33 @@ export class BenchFrames {
     let len: number;
     let orig: number;
     const kind = this.mixEvery > 0 && i % this.mixEvery === this.mixEvery - 1 ? Math.floor(i / this.mixEvery) % 8 : -1;
+    if (this.ipv6 !== 'none') {
+      const v6 = this.ipv6 === 'all' || (f & 1) === 1;
+      const client = (at: number, dst: readonly number[] | number): number =>
+        v6 ? writeClientFrame6(b, at, src, typeof dst === 'number' ? SERVICE6 : dst, proto, sport, dport, f & 0xfffff) : writeClientFrame(b, at, src, typeof dst === 'number' ? dst : NO_ROUTE_DST, proto, sport, dport);
+      switch (kind) {
+        case -1:
+          len = orig = client(q, SERVICE);
+          break;
+        case 0:
+        case 1:
+        case 2:
+        case 3:
+        case 4:
+          len = orig = writeVxlan6Outer(b, q, LEAF3_VTEP6, kind === 4 ? UNKNOWN_VNI : VNI, 49152 + (f & 0x3fff), client(q + 70, SERVICE));
+          break;
+        case 5:
+          len = orig = writeArp(b, q);
+          break;
+        case 6:
+          orig = client(q, SERVICE);
+          len = v6 ? 14 + 40 + 2 : 14 + 20 + 2;
+          break;
+        default:
+          len = orig = client(q, NO_ROUTE6);
+      }
+      return this.finish(b, p, i, len, orig);
+    }
     switch (kind) {
       case -1:
         len = orig = writeClientFrame(b, q, src, SERVICE, proto, sport, dport);
@@ -217,6 +323,11 @@ export class BenchFrames {
       default:
         len = orig = writeClientFrame(b, q, src, NO_ROUTE_DST, proto, sport, dport);
     }
+    return this.finish(b, p, i, len, orig);
+  }
+
+  /** The record header of frame i, captured `len` of `orig` bytes; returns the record's length. */
+  private finish(b: Uint8Array, p: number, i: number, len: number, orig: number): number {
     const sec = 1704067200 + Math.floor(i / 1e6);
     put32le(b, p, sec);
     put32le(b, p + 4, i % 1e6);

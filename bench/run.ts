@@ -18,7 +18,7 @@ import { converge, type Fabric } from '../src/fabric/converge.js';
 import { DEFAULT_TOPOLOGY_YAML, loadTopology, parseTopology } from '../src/fabric/topology.js';
 import { FlowTable } from '../src/engine/flowtable.js';
 import { FrameKey, REASON_OK, decodeFrame } from '../src/wire/decode.js';
-import { FRAME_LEN, benchCaptureBuffer, writeBenchCapture } from './captures.js';
+import { DUAL_STACK_YAML, FRAME_LEN, benchCaptureBuffer, writeBenchCapture } from './captures.js';
 import { runHashBench } from './hash.js';
 import { runLpmBench } from './lpm.js';
 import { runLpm6Bench } from './lpm6.js';
@@ -224,6 +224,16 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
   for (const b of batches) readForward.processBatch(b);
   const runForward = new Engine(fabric);
   for (const b of batches) runForward.processBatch(b);
+  // Issue 12: the same lane on IPv6 frames (76 bytes too, same flow count) and on the IPv4 frames, both through the
+  // dual-stack fabric (IPv6 underlay): the two differ only by the frames' family.
+  const dual = converge(parseTopology(DUAL_STACK_YAML, 'dual-stack.yaml'));
+  const capture6 = benchCaptureBuffer({ packets: sizes.frames, flows: sizes.flows, seed: 1, ipv6: 'all' });
+  const runForward6 = new Engine(dual);
+  const runForward4 = new Engine(dual);
+  for (const [e, c] of [[runForward6, capture6], [runForward4, capture]] as const) {
+    const r = CaptureReader.fromBuffer(c);
+    while (r.readRunSync(readRun) > 0) e.processPcapRun(readRun);
+  }
   // The worst case: every frame a new flow, hashed at both leaves; a fresh engine (empty flow table) per pass.
   let fresh = new Engine(fabric);
   // Issue 13: the same frames over a fabric with spines (the border's choice of spine is one more stage per flow).
@@ -329,6 +339,24 @@ async function stageFigures(sizes: BenchSizes, fabric: Fabric, log: Log): Promis
         while (r.readRunSync(readRun) > 0) runForward.processPcapRun(readRun);
       },
       note: 'what replay runs per frame (no --write)',
+    },
+    {
+      stage: 'replay lane, IPv4 frames, dual-stack fabric: readRunSync and processPcapRun',
+      frames,
+      fn: () => {
+        const r = CaptureReader.fromBuffer(capture);
+        while (r.readRunSync(readRun) > 0) runForward4.processPcapRun(readRun);
+      },
+      note: 'the IPv6 lane\'s yardstick: same fabric, same flows',
+    },
+    {
+      stage: 'replay lane, IPv6 frames, dual-stack fabric: readRunSync and processPcapRun',
+      frames,
+      fn: () => {
+        const r = CaptureReader.fromBuffer(capture6);
+        while (r.readRunSync(readRun) > 0) runForward6.processPcapRun(readRun);
+      },
+      note: 'addresses interned (two small-table probes), then the one flow-table probe',
     },
     {
       stage: 'pipeline, worst case: every frame a new flow (hashed at both leaves)',
@@ -483,6 +511,9 @@ function targetsOf(r: Omit<BenchResult, 'targets' | 'seconds'>): Target[] {
   const t: Target[] = [];
   const pipeline = r.stages.find((s) => s.stage.startsWith('pipeline: Engine.processBatch'));
   if (pipeline) t.push({ what: 'two-stage pipeline, frames in memory, one core', issue: 3, value: pipeline.mpps, unit: 'Mpps', target: '>= 5', met: pipeline.mpps >= 5 });
+  const lane4 = r.stages.find((s) => s.stage.startsWith('replay lane, IPv4 frames, dual-stack'));
+  const lane6 = r.stages.find((s) => s.stage.startsWith('replay lane, IPv6 frames, dual-stack'));
+  if (lane4 && lane6) t.push({ what: 'replay lane per frame, IPv6 / IPv4 (dual-stack fabric, frames in memory)', issue: 12, value: lane6.ns / lane4.ns, unit: 'x', target: '<= 1.5', met: lane6.ns / lane4.ns <= 1.5 });
   const heap = r.heap.find((h) => h.mix.startsWith('realistic'));
   if (heap) {
     const scaled = (heap.growthBytes * 10_000_000) / heap.packets;

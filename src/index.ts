@@ -8,7 +8,7 @@ export type { ConvergeOptions, Fabric, FabricNextHop, FabricRoute } from './fabr
 export { showBgp, showEvpn, showRoute } from './fabric/show.js';
 export { Engine } from './engine/engine.js';
 export type { EngineOptions } from './engine/engine.js';
-export { PathResult, resolvePath, SKIP_NAMES, vxlanSourcePort } from './engine/path.js';
+export { PathResult, resolvePath, resolvePath6, SKIP_NAMES, vxlanSourcePort } from './engine/path.js';
 export { buildReport, reportFromFlows } from './analysis/report.js';
 export { replayCapture, runEngine } from './engine/replay.js';
 export type { ReplayOptions, ReplayProgress, ReplayResult } from './engine/replay.js';

@@ -2,12 +2,13 @@
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { formatIpv4 } from '../wire/ipv4.js';
+import { opaqueName } from '../fabric/converge.js';
 import { FlowTable } from '../engine/flowtable.js';
 import { flowsCsvHeader, flowsCsvRow } from '../report/index.js';
 import type { Engine } from '../engine/engine.js';
 
 export function writeFlowsCsv(engine: Engine, path: string): void {
-  const { flows, paths, fabric } = engine;
+  const { flows, paths, fabric, addrs } = engine;
   const fd = openSync(path, 'w');
   try {
     let chunk = flowsCsvHeader();
@@ -18,16 +19,18 @@ export function writeFlowsCsv(engine: Engine, path: string): void {
       const vtep = paths.vtep[path]!;
       const vm = paths.vm[path]!;
       const other = paths.other[path]!;
+      const meta = flows.metaOf(f);
+      const v6 = FlowTable.isIpv6(meta);
       chunk += flowsCsvRow(
-        formatIpv4(flows.srcOf(f)),
-        formatIpv4(flows.dstOf(f)),
-        FlowTable.proto(flows.metaOf(f)),
+        v6 ? addrs.text(flows.srcOf(f)) : formatIpv4(flows.srcOf(f)),
+        v6 ? addrs.text(flows.dstOf(f)) : formatIpv4(flows.dstOf(f)),
+        FlowTable.proto(meta),
         FlowTable.sport(ports),
         FlowTable.dport(ports),
         flows.packetsOf(f),
         flows.bytesOf(f),
         vtep >= 0 ? fabric.leafNames[vtep]! : '',
-        vm >= 0 ? fabric.vmNames[vm]! : other >= 0 ? formatIpv4(fabric.opaque[other]!) : '',
+        vm >= 0 ? fabric.vmNames[vm]! : other >= 0 ? opaqueName(fabric, other) : '',
         flows.outerSportOf(f),
       );
       if (chunk.length > 1 << 20) {

@@ -48,7 +48,11 @@ export function addUnderlayExpectation(fabric: Fabric, from: number, to: number,
  * each next-hop with a non-zero part. Nothing when the leaf has no route. The report's expected shares walk this.
  */
 export function spreadOver(fabric: Fabric, leaf: number, vrf: number, dst: number, p: number, visit: (hop: FabricNextHop, q: number) => void): void {
-  const id = tableOf(fabric, leaf, vrf).lookup(dst);
+  spreadOverRoute(fabric, tableOf(fabric, leaf, vrf).lookup(dst), p, visit);
+}
+
+/** spreadOver for a route already looked up (an IPv6 destination's, say); nothing for -1. */
+export function spreadOverRoute(fabric: Fabric, id: number, p: number, visit: (hop: FabricNextHop, q: number) => void): void {
   if (id < 0) return;
   const route = fabric.routes[id]!;
   const shares = route.group.expectedShares();

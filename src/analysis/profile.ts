@@ -6,7 +6,7 @@ import { FrameKey, REASON_OK, decodeFrame } from '../wire/decode.js';
 
 export interface CaptureProfile {
   frames: number;
-  /** distinct flows (5-tuples; for VXLAN frames the inner one) */
+  /** distinct IPv4 flows (5-tuples; for VXLAN frames the inner one); IPv6 frames are left out */
   flows: number;
   /** destinations by distinct flows, most first */
   destinations: { address: number; flows: number }[];
@@ -37,8 +37,10 @@ export async function profileCapture(path: string, vxlanPort = 4789): Promise<Ca
       for (let i = 0; i < n; i++) {
         frames++;
         decodeFrame(batch.buf, batch.offset[i]!, batch.capLen[i]!, batch.linkType[i]!, vxlanPort, key);
-        if (key.reason !== REASON_OK) continue;
+        // IPv4 only: an IPv6 frame (outer, or inside VXLAN) is left out of the fit (its addresses are not numbers).
+        if (key.reason !== REASON_OK || key.family === 6) continue;
         if (key.vxlan && key.innerReason === REASON_OK) {
+          if (key.innerFamily === 6) continue;
           const v = vteps.get(key.dst) ?? { frames: 0, vnis: new Map<number, number>(), inner: new Set<number>() };
           v.frames++;
           v.vnis.set(key.vni, (v.vnis.get(key.vni) ?? 0) + 1);

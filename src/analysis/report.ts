@@ -1,16 +1,17 @@
 // From the engine's per-flow results and the fabric to the SPEC §5 report: spread per VTEP and VM, stage fairness,
 // warnings.
 
-import { HOP_OPAQUE, HOP_VM, HOP_VTEP, hopName, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
-import { formatIpv4 } from '../wire/ipv4.js';
+import { HOP_OPAQUE, HOP_VM, HOP_VTEP, hopName, opaqueName, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
+import { vmAddressText, vtepText } from '../fabric/topology.js';
 import { FlowTable, MAX_STAGES } from '../engine/flowtable.js';
 import type { PathColumns } from '../engine/paths.js';
+import { AddressTable } from '../engine/addrs.js';
 import { P_THRESHOLD, polarizationVerdict, sharesUnequal, summarizeStage } from '../stats/fairness.js';
 import type { OpaqueRow, Report, StageRow, VmRow, VtepRow, Warning } from '../stats/types.js';
 import type { Engine } from '../engine/engine.js';
 import { DECODED_LINKTYPES, linkTypeDecoded } from '../wire/decode.js';
 import { unroutedDestinations } from './unrouted.js';
-import { addUnderlayExpectation, isUnderlayRoute, linkRows, linkSlots, spreadOver, underlayStageWarnings } from './links.js';
+import { addUnderlayExpectation, isUnderlayRoute, linkRows, linkSlots, spreadOverRoute, underlayStageWarnings } from './links.js';
 
 /** Analytic destination of a flow: probability per VTEP, VM and opaque hop, from the weights alone. */
 interface Expectation {
@@ -25,7 +26,26 @@ interface Expectation {
 const LINEAR = new Set(['crc32', 'crc16', 'xor', 'toeplitz']);
 
 export function buildReport(engine: Engine): Report {
-  return reportFromFlows(engine.fabric, engine.flows, engine.paths, engine.packets, engine.bytes, engine.skippedByReason());
+  return reportFromFlows(engine.fabric, engine.flows, engine.paths, engine.packets, engine.bytes, engine.skippedByReason(), engine.addrs);
+}
+
+/**
+ * A destination as the report keys it: an IPv4 address as itself, an IPv6 flow's destination as 2^32 + its address
+ * id (the flow table holds ids for IPv6 flows, see engine/addrs.ts).
+ */
+const V6_KEYS = 4294967296;
+function dstKey(meta: number, dst: number): number {
+  return FlowTable.isIpv6(meta) ? V6_KEYS + dst : dst;
+}
+
+/** The IPv6 words of destination keys, read back for lookups (one array: the report is not the hot path). */
+const keyWords = new Uint32Array(4);
+
+/** The route a destination key takes at (leaf, vrf): the IPv4 table, or the IPv6 one for an IPv6 key; -1 none. */
+function lookupKey(fabric: Fabric, addrs: AddressTable, leaf: number, vrf: number, key: number): number {
+  if (key < V6_KEYS) return tableOf(fabric, leaf, vrf).lookup(key);
+  const w = addrs.wordsOf(key - V6_KEYS, keyWords);
+  return fabric.tables6[leaf * fabric.vrfNames.length + vrf]!.lookup(w[0]!, w[1]!, w[2]!, w[3]!);
 }
 
 /** What reading a capture adds to its report (CaptureReader has these). */
@@ -103,8 +123,9 @@ function tally(fabric: Fabric, flows: FlowTable, paths: PathColumns): Tally {
     t.bytes[path]! += bytes;
     // entry leaf and VRF (meta's upper 24 bits), then the VTEP it arrived at + 1: exact in a double
     const context = (meta >>> 8) * 8192 + arrived[path]! + 1;
-    let byContext = t.contexts.get(dst);
-    if (byContext === undefined) t.contexts.set(dst, (byContext = new Map()));
+    const key = dstKey(meta, dst);
+    let byContext = t.contexts.get(key);
+    if (byContext === undefined) t.contexts.set(key, (byContext = new Map()));
     byContext.set(context, (byContext.get(context) ?? 0) + 1);
   });
   return t;
@@ -123,7 +144,8 @@ function contextsInOrder(t: Tally): Array<{ dst: number; leaf: number; vrf: numb
   return out;
 }
 
-export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathColumns, packets: number, bytes: number, skipped: Record<string, number>): Report {
+/** `addrs`: the engine's IPv6 addresses (Engine.addrs), which IPv6 flows' src and dst ids name. */
+export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathColumns, packets: number, bytes: number, skipped: Record<string, number>, addrs = new AddressTable()): Report {
   const leaves = fabric.topology.leaves;
   const vms = fabric.topology.vms;
   const nLeaf = leaves.length;
@@ -170,7 +192,7 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
     }
   }
   for (const c of contextsInOrder(t)) {
-    const e = expectationOf(fabric, c.leaf, c.vrf, c.dst, c.arrived, memo);
+    const e = expectationOf(fabric, addrs, c.leaf, c.vrf, c.dst, c.arrived, memo);
     addInto(expected.vtep, e.vtep, c.count);
     addInto(expected.vm, e.vm, c.count);
     addInto(expected.other, e.other, c.count);
@@ -182,19 +204,19 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
   const vteps: VtepRow[] = [];
   leaves.forEach((leaf, i) => {
     if (vtepFlows[i]! === 0 && expected.vtep[i]! === 0) return;
-    vteps.push({ name: leaf.name, address: formatIpv4(leaf.vtep), flows: vtepFlows[i]!, packets: vtepPackets[i]!, bytes: vtepBytes[i]!, share: share(vtepFlows[i]!), expected: exp(expected.vtep[i]!) });
+    vteps.push({ name: leaf.name, address: vtepText(leaf), flows: vtepFlows[i]!, packets: vtepPackets[i]!, bytes: vtepBytes[i]!, share: share(vtepFlows[i]!), expected: exp(expected.vtep[i]!) });
   });
   const vmRows: VmRow[] = vms.map((vm, i) => ({
-    name: vm.name, leaf: vm.leaf, address: formatIpv4(vm.address), flows: vmFlows[i]!, packets: vmPackets[i]!, bytes: vmBytes[i]!, share: share(vmFlows[i]!), expected: exp(expected.vm[i]!),
+    name: vm.name, leaf: vm.leaf, address: vmAddressText(vm), flows: vmFlows[i]!, packets: vmPackets[i]!, bytes: vmBytes[i]!, share: share(vmFlows[i]!), expected: exp(expected.vm[i]!),
   }));
   const others: OpaqueRow[] = [];
-  fabric.opaque.forEach((address, i) => {
+  fabric.opaque.forEach((_address, i) => {
     if (otherFlows[i]! === 0) return;
-    others.push({ node: otherNode[i]! >= 0 ? fabric.leafNames[otherNode[i]!]! : '', address: formatIpv4(address), flows: otherFlows[i]!, packets: otherPackets[i]!, bytes: otherBytes[i]!, share: share(otherFlows[i]!) });
+    others.push({ node: otherNode[i]! >= 0 ? fabric.leafNames[otherNode[i]!]! : '', address: opaqueName(fabric, i), flows: otherFlows[i]!, packets: otherPackets[i]!, bytes: otherBytes[i]!, share: share(otherFlows[i]!) });
   });
 
-  const { stages, warnings } = stageRows(fabric, flows, paths, observed, upstream);
-  warnings.push(...unequalShareWarnings(fabric, contextsInOrder(t), memo));
+  const { stages, warnings } = stageRows(fabric, addrs, flows, paths, observed, upstream);
+  warnings.push(...unequalShareWarnings(fabric, addrs, contextsInOrder(t), memo));
   const links = linkRows(fabric, paths, t.flows, t.packets, t.bytes, expected.link, forwarded);
 
   return {
@@ -206,14 +228,14 @@ export function reportFromFlows(fabric: Fabric, flows: FlowTable, paths: PathCol
     vms: vmRows,
     others,
     stages,
-    unrouted: unroutedDestinations(flows, paths),
+    unrouted: unroutedDestinations(flows, paths, undefined, addrs),
     warnings,
     ...(links ? { links } : {}),
   };
 }
 
 /** A row per route with two or more live next-hops that flows crossed, with its polarization and imbalance warnings. */
-function stageRows(fabric: Fabric, flows: FlowTable, paths: PathColumns, observed: Map<number, Float64Array>, upstream: Map<number, Map<number, number>>): { stages: StageRow[]; warnings: Warning[] } {
+function stageRows(fabric: Fabric, addrs: AddressTable, flows: FlowTable, paths: PathColumns, observed: Map<number, Float64Array>, upstream: Map<number, Map<number, number>>): { stages: StageRow[]; warnings: Warning[] } {
   const stages: StageRow[] = [];
   const warnings: Warning[] = [];
   const routeIds = [...observed.keys()].sort((a, b) => a - b);
@@ -236,7 +258,7 @@ function stageRows(fabric: Fabric, flows: FlowTable, paths: PathColumns, observe
     }
     const ups = upstream.get(id);
     if (ups && ups.size > 0) {
-      const baseline = baselineCounts(fabric, flows, paths, route);
+      const baseline = baselineCounts(fabric, addrs, flows, paths, route);
       if (polarizationVerdict(counts, baseline, shares).polarized) {
         const up = [...ups.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
         warnings.push({ kind: 'polarization', node: row.node, message: polarizationMessage(fabric, route, up, row) });
@@ -259,7 +281,7 @@ function addInto(into: Float64Array, from: Float64Array, times: number): void {
  * Where a flow to `dst` entering at (leaf, vrf) goes if every stage spreads exactly as its weights say.
  * `arrived` >= 0: the flow came in as VXLAN to that leaf, which is then its VTEP.
  */
-function expectationOf(fabric: Fabric, leaf: number, vrf: number, dst: number, arrived: number, memo: Map<string, Expectation>): Expectation {
+function expectationOf(fabric: Fabric, addrs: AddressTable, leaf: number, vrf: number, dst: number, arrived: number, memo: Map<string, Expectation>): Expectation {
   const key = `${leaf}|${vrf}|${dst}|${arrived}`;
   const hit = memo.get(key);
   if (hit) return hit;
@@ -271,7 +293,7 @@ function expectationOf(fabric: Fabric, leaf: number, vrf: number, dst: number, a
   };
   const walk = (at: number, p: number, depth: number, vtepChosen: boolean): void => {
     if (depth >= MAX_STAGES) return;
-    spreadOver(fabric, at, vrf, dst, p, (hop, q) => {
+    spreadOverRoute(fabric, lookupKey(fabric, addrs, at, vrf, dst), p, (hop, q) => {
       if (hop.kind === HOP_VTEP) {
         if (!vtepChosen) e.vtep[hop.target]! += q;
         addUnderlayExpectation(fabric, at, hop.target, q, e.link);
@@ -287,13 +309,25 @@ function expectationOf(fabric: Fabric, leaf: number, vrf: number, dst: number, a
 }
 
 /** The stage's spread had every forwarded flow to its prefix reached it: the counterfactual polarization compares against. */
-function baselineCounts(fabric: Fabric, flows: FlowTable, paths: PathColumns, route: FabricRoute): number[] {
+function baselineCounts(fabric: Fabric, addrs: AddressTable, flows: FlowTable, paths: PathColumns, route: FabricRoute): number[] {
   const counts = new Array<number>(route.nextHops.length).fill(0);
   const hasher = fabric.hashers[route.leaf]!;
-  const table = tableOf(fabric, route.leaf, route.vrf);
+  const hasher6 = fabric.hashers6[route.leaf]!;
+  const v6 = route.family === 6;
+  const l3 = fabric.topology.leaves[route.leaf]!.hash.algorithm === 'linux-l3';
+  const src6 = new Uint32Array(4);
+  const dst6 = new Uint32Array(4);
   flows.scan((_f, src, dst, ports, meta, path) => {
-    if (paths.reason[path] !== 0 || FlowTable.entryVrf(meta) !== route.vrf || table.lookup(dst) !== route.id) return;
-    counts[route.group.select(hasher(src, dst, FlowTable.proto(meta), FlowTable.sport(ports), FlowTable.dport(ports)))]!++;
+    if (paths.reason[path] !== 0 || FlowTable.isIpv6(meta) !== v6 || FlowTable.entryVrf(meta) !== route.vrf) return;
+    if (lookupKey(fabric, addrs, route.leaf, route.vrf, dstKey(meta, dst)) !== route.id) return;
+    const proto = FlowTable.proto(meta);
+    // An IPv6 source's fifth word: its flow label | first next header << 20 (when a hasher reads them; engine.ts).
+    const w = v6 ? addrs.labelOf(src) : 0;
+    const p6 = l3 && fabric.readsFlowLabel ? w >>> 20 : proto;
+    const hash = v6
+      ? hasher6(addrs.wordsOf(src, src6), addrs.wordsOf(dst, dst6), p6, FlowTable.sport(ports), FlowTable.dport(ports), w & 0xfffff)
+      : hasher(src, dst, proto, FlowTable.sport(ports), FlowTable.dport(ports));
+    counts[route.group.select(hash)]!++;
   });
   return counts;
 }
@@ -320,17 +354,16 @@ function polarizationMessage(fabric: Fabric, route: FabricRoute, upstream: numbe
 
 /** SPEC §5 `unequal-share`: VMs serving one prefix expect shares more than 1.5x apart. */
 /** `contexts`: the forwarded flows' destinations and where they entered (contextsInOrder). Warnings by route id. */
-function unequalShareWarnings(fabric: Fabric, contexts: ReturnType<typeof contextsInOrder>, memo: Map<string, Expectation>): Warning[] {
+function unequalShareWarnings(fabric: Fabric, addrs: AddressTable, contexts: ReturnType<typeof contextsInOrder>, memo: Map<string, Expectation>): Warning[] {
   const out: Warning[] = [];
-  const ingressTable = tableOf(fabric, fabric.ingressLeaf, fabric.ingressVrf);
   const routes = new Map<number, number>();
   for (const c of contexts) {
     if (c.leaf !== fabric.ingressLeaf || c.vrf !== fabric.ingressVrf) continue;
-    const id = ingressTable.lookup(c.dst);
+    const id = lookupKey(fabric, addrs, fabric.ingressLeaf, fabric.ingressVrf, c.dst);
     if (id >= 0 && !routes.has(id)) routes.set(id, c.dst);
   }
   for (const [id, dst] of [...routes].sort((a, b) => a[0] - b[0])) {
-    const e = expectationOf(fabric, fabric.ingressLeaf, fabric.ingressVrf, dst, -1, memo);
+    const e = expectationOf(fabric, addrs, fabric.ingressLeaf, fabric.ingressVrf, dst, -1, memo);
     const serving = [...e.vm].map((p, i) => ({ p, name: fabric.vmNames[i]! })).filter((x) => x.p > 0);
     if (!sharesUnequal(serving.map((x) => x.p))) continue;
     const hi = serving.reduce((a, b) => (b.p > a.p ? b : a));

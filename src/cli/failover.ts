@@ -15,6 +15,7 @@ export interface FailoverCliOptions {
   seed?: string;
   html?: string;
   json?: boolean;
+  ipv6?: boolean;
 }
 
 export function registerFailover(program: Command): void {
@@ -25,6 +26,7 @@ export function registerFailover(program: Command): void {
     .option('--topology <file>', 'topology YAML (default: the built-in fabric)')
     .option('--flows <n>', `uniform random flows (UDP, TCP and some ICMP) to the service address (default ${DEFAULT_FAILOVER_FLOWS})`)
     .option('--seed <n>', `seed of the flow set, 0..4294967295 (default ${DEFAULT_FAILOVER_SEED})`)
+    .option('--ipv6', 'IPv6 flows to the IPv6 service address; the default on a topology that announces no IPv4 prefix')
     .option('--html <out>', 'also write the methods as a self-contained HTML page with bars')
     .option('--json', 'the result as JSON (SPEC §6)')
     .action((opts: FailoverCliOptions) => {
@@ -33,7 +35,7 @@ export function registerFailover(program: Command): void {
       const seed = opts.seed === undefined ? undefined : parseIntArg(opts.seed, '--seed', 0, 0xffffffff);
       if (opts.html === '') throw new UsageError('--html needs a file name', '--html');
       const topology = loadTopologyArg(opts.topology);
-      const { result } = runFailover({ topology, fail: opts.fail, flows, seed });
+      const { result } = runFailover({ topology, fail: opts.fail, flows, seed, ipv6: opts.ipv6 });
       if (opts.html !== undefined) writeTextFile(opts.html, renderFailoverHtml(result, { topology: topology.source, command: commandLine() }), 'HTML page');
       process.stdout.write(opts.json ? renderFailoverJson(result) : renderFailoverText(result));
     });

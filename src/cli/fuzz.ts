@@ -26,6 +26,7 @@ export interface FuzzCliOptions {
   seed?: string;
   saveWorst?: string;
   search?: boolean;
+  ipv6?: boolean;
   budget?: string;
   strategy?: string;
   html?: string;
@@ -86,6 +87,7 @@ export function registerFuzz(program: Command): void {
     .option('--seeds <how>', "per-leaf (the topology's seeds), shared (one seed on every leaf) or both (default both)")
     .option('--seed <n>', `seed of the trials' flow sets, 0..4294967295 (default ${DEFAULT_SEED})`)
     .option('--save-worst <dir>', "save each row's worst trial there: a capture and a topology that replay reproduces it")
+    .option('--ipv6', 'IPv6 flows (flow label per flow) to the IPv6 service address; the default on a topology that announces no IPv4 prefix')
     .option('--search', 'search the traffic shapes real networks produce for the worst significant spread of each row, instead of fixed patterns')
     .option('--budget <n>', `with --search: flow evaluations per row, shrinking included (default ${DEFAULT_BUDGET})`)
     .option('--strategy <s>', `with --search: ${STRATEGIES.join(' or ')} (default ${DEFAULT_STRATEGY})`)
@@ -107,11 +109,12 @@ stages include one with maxOverMean equal to worstMaxOverMean.
 With --search each row gets --budget flow evaluations: shapes of --flows flows (which clients, protocols, source
 and destination port ranges, strides and alignments, in order or drawn at random), searched for the stage whose
 max/mean is worst among stages with chi-square p < 1e-6, then shrunk to the simplest shape no better; "finding"
-says it in words. A row where no shape is significant survives, and says so. IPv6 flow labels are not searched
-(no IPv6 yet). With spines, fuzz judges the overlay stages only (the leaves' choice of VTEP and VM); replay the
-reproducer to see the underlay stages.`,
+says it in words. A row where no shape is significant survives, and says so. --search shapes IPv4 flows only (no
+IPv6 shapes, no flow labels searched). With spines, fuzz judges the overlay stages only (the leaves' choice of VTEP
+and VM); replay the reproducer to see the underlay stages.`,
     )
     .action((opts: FuzzCliOptions) => {
+      if (opts.search && opts.ipv6) throw new UsageError('--search shapes IPv4 flows only', '--ipv6');
       if (opts.search) return searchAction(opts);
       if (opts.budget !== undefined || opts.strategy !== undefined) throw new UsageError('--budget and --strategy go with --search', opts.budget !== undefined ? '--budget' : '--strategy');
       const trials = opts.trials === undefined ? undefined : parseIntArg(opts.trials, '--trials', 1, 100_000);
@@ -125,7 +128,7 @@ reproducer to see the underlay stages.`,
       const topology = loadTopologyArg(opts.topology);
       if (opts.html === '') throw new UsageError('--html needs a file name', '--html');
       const line = progress(process.stderr.isTTY === true && !opts.json, 'trials');
-      const run = runFuzz({ topology, trials, flows, seed, algorithms, selections, patterns, seeds, saveWorst: opts.saveWorst, onProgress: line.update });
+      const run = runFuzz({ topology, trials, flows, seed, algorithms, selections, patterns, seeds, saveWorst: opts.saveWorst, onProgress: line.update, ipv6: opts.ipv6 });
       line.done();
       if (opts.html !== undefined) writeTextFile(opts.html, renderFuzzHtml(run.result, { mode: 'trials', topology: topology.source, command: commandLine() }), 'HTML page');
       if (opts.json) process.stdout.write(renderFuzzJson(run.result));

@@ -5,7 +5,8 @@ import { PcapWriter } from '../capture/writer.js';
 import { UsageError } from '../errors.js';
 import { MAX_FLOWS, PATTERNS, checkPattern, checkProtoChoice } from '../traffic/flows.js';
 import { MAX_PACKETS, TrafficGenerator, writeTraffic, type GenerateOptions } from '../traffic/generator.js';
-import { defaultDestination, planUnderlay } from '../traffic/underlay.js';
+import { defaultDestination, defaultDestination6, planUnderlay } from '../traffic/underlay.js';
+import { tryParseIpv6 } from '../wire/ipv6.js';
 import { loadTopologyArg, parseAddressArg, parseIntArg } from './common.js';
 
 export interface GenerateCliOptions {
@@ -17,6 +18,7 @@ export interface GenerateCliOptions {
   dst?: string;
   proto?: string;
   vxlan?: boolean;
+  ipv6?: boolean;
   topology?: string;
 }
 
@@ -28,18 +30,31 @@ export function parseGenerateOptions(opts: GenerateCliOptions): GenerateOptions 
   const pattern = checkPattern(opts.pattern ?? 'uniform');
   const proto = checkProtoChoice((opts.proto ?? 'udp').toLowerCase());
   const topology = loadTopologyArg(opts.topology);
-  const dst = opts.dst === undefined ? defaultDestination(topology) : parseAddressArg(opts.dst, '--dst');
-  const ingressVtep = topology.leaves.find((l) => l.name === topology.ingress.leaf)?.vtep;
-  return {
+  // IPv6 flows with --ipv6, or when --dst is an IPv6 address.
+  const ipv6 = opts.ipv6 === true || (opts.dst?.includes(':') ?? false);
+  let dst = 0;
+  let dst6: Uint32Array | undefined;
+  if (!ipv6) dst = opts.dst === undefined ? defaultDestination(topology) : parseAddressArg(opts.dst, '--dst');
+  else if (opts.dst === undefined) dst6 = defaultDestination6(topology);
+  else {
+    dst6 = tryParseIpv6(opts.dst);
+    if (dst6 === undefined) throw new UsageError(`bad IPv6 address '${opts.dst}'${opts.dst.includes(':') ? '' : ' (--ipv6 sends IPv6 flows)'}`, '--dst');
+  }
+  const ingress = topology.leaves.find((l) => l.name === topology.ingress.leaf);
+  // The ingress leaf's router MAC: 02:00 + its IPv4 VTEP, or the last 32 bits of an IPv6 one.
+  const ingressVtep = ingress?.vtep6 !== undefined ? ingress.vtep6[3] : ingress?.vtep;
+  const o: GenerateOptions = {
     flows,
     packets,
     seed,
     pattern,
     proto,
     dst,
-    vxlan: opts.vxlan ? planUnderlay(topology, dst) : undefined,
+    vxlan: opts.vxlan ? planUnderlay(topology, dst6 ?? dst) : undefined,
     ingressVtep,
   };
+  if (dst6 !== undefined) o.dst6 = dst6;
+  return o;
 }
 
 export function registerGenerate(program: Command): void {
@@ -53,7 +68,8 @@ export function registerGenerate(program: Command): void {
     .option('--pattern <p>', `${PATTERNS.join(', ')} (default uniform)`)
     .option('--dst <addr>', "destination address (default: the service address the topology's VMs announce)")
     .option('--proto <p>', 'udp, tcp or mix (UDP, TCP and a few percent ICMP echo) (default udp)')
-    .option('--vxlan', "underlay frames: each flow in VXLAN from the ingress leaf's VTEP to a VTEP announcing --dst")
+    .option('--vxlan', "underlay frames: each flow in VXLAN from the ingress leaf's VTEP to a VTEP announcing --dst (over IPv6 when the VTEPs are IPv6)")
+    .option('--ipv6', 'IPv6 flows (Ethernet + IPv6 + UDP/TCP/ICMPv6, a flow label per flow) to --dst or the IPv6 service the VMs announce')
     .option('--topology <file>', 'topology YAML, for the --dst default and the VTEPs (default: the built-in fabric)')
     .action(async (opts: GenerateCliOptions) => {
       if (opts.out === undefined || opts.out === '') throw new UsageError("generate needs --out FILE (or '-' for standard output)");

@@ -1,12 +1,14 @@
 // The engine's per-flow results as columns, listed once: what a worker hands back, what the merge reads, what the
 // tests compare.
 
-import { FlowTable, MAX_STAGES, NEW_FLOW } from './flowtable.js';
+import { FlowTable, MAX_STAGES, META_IPV6, NEW_FLOW } from './flowtable.js';
 import type { PathColumns, PathTable } from './paths.js';
+import type { AddressColumns, AddressTable } from './addrs.js';
 
 /**
  * Every per-flow column, in first-seen order. A flow's decision is its path (PATH_COLUMNS); `reason` is its path's,
- * here too because what a report asks of every flow (forwarded or not, to where, how much) is then one row.
+ * here too because what a report asks of every flow (forwarded or not, to where, how much) is then one row. An
+ * IPv6 flow (META_IPV6 in its meta) has address ids of its engine's AddressTable in src and dst.
  */
 export const FLOW_COLUMNS = {
   src: Uint32Array,
@@ -68,20 +70,36 @@ export function pathColumns(p: PathTable): PathColumns {
 }
 
 /** The buffers behind a result's columns, to transfer rather than copy. */
-export function columnBuffers(flows: FlowColumns, paths: PathColumns): ArrayBuffer[] {
+export function columnBuffers(flows: FlowColumns, paths: PathColumns, addrs?: AddressColumns): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   for (const name of Object.keys(FLOW_COLUMNS) as FlowColumnName[]) out.add(flows[name].buffer as ArrayBuffer);
   for (const name of Object.keys(PATH_COLUMNS) as PathColumnName[]) out.add(paths[name].buffer as ArrayBuffer);
+  if (addrs) out.add(addrs.words.buffer as ArrayBuffer);
   return [...out];
 }
 
+/** One engine's flows, the paths they point at and the IPv6 addresses their ids name: what a merge reads. */
+export interface EngineTables {
+  flows: FlowTable;
+  paths: PathTable;
+  addrs: AddressTable;
+}
+
 /**
- * Adds flows lo .. hi - 1 of another engine's result into a table: a flow new to it takes its decision along (its
- * path interned anew), a known one adds its counters. Inserted in the given order, they keep first-seen order.
+ * Adds flows lo .. hi - 1 of another engine's result into an engine's tables: a flow new to it takes its decision
+ * along (its path interned anew), a known one adds its counters; an IPv6 flow's address ids are mapped into the
+ * target's address table first. Inserted in the given order, they keep first-seen order (and so do the addresses).
  */
-export function addFlows(into: FlowTable, intoPaths: PathTable, from: FlowColumns, fromPaths: PathColumns, lo: number, hi: number): void {
+export function addFlows(into: EngineTables, from: FlowColumns, fromPaths: PathColumns, fromAddrs: AddressColumns, lo: number, hi: number): void {
   for (let f = lo; f < hi; f++) {
-    const path = into.findOrAdd(from.src[f]!, from.dst[f]!, from.ports[f]!, from.meta[f]!, from.packets[f]!, from.bytes[f]!);
-    if (path === NEW_FLOW) into.setPath(intoPaths.internFrom(fromPaths, from.path[f]!), from.outerSport[f]!);
+    const meta = from.meta[f]!;
+    let src = from.src[f]!;
+    let dst = from.dst[f]!;
+    if ((meta & META_IPV6) !== 0) {
+      src = into.addrs.internFrom(fromAddrs, src);
+      dst = into.addrs.internFrom(fromAddrs, dst);
+    }
+    const path = into.flows.findOrAdd(src, dst, from.ports[f]!, meta, from.packets[f]!, from.bytes[f]!);
+    if (path === NEW_FLOW) into.flows.setPath(into.paths.internFrom(fromPaths, from.path[f]!), from.outerSport[f]!);
   }
 }

@@ -4,14 +4,18 @@
 import type { Fabric } from '../fabric/converge.js';
 import type { PcapRun, RecordBatch } from '../capture/reader.js';
 import type { PcapWriter } from '../capture/writer.js';
-import { FlowTable, NEW_FLOW } from './flowtable.js';
+import { EmuError } from '../errors.js';
+import { FlowTable, MAX_VRFS, META_IPV6, NEW_FLOW } from './flowtable.js';
 import { PathTable } from './paths.js';
+import { AddressTable } from './addrs.js';
 import { FrameKey, REASON_OK, decodeFrame } from '../wire/decode.js';
-import { PathResult, REASON_UNKNOWN_VNI, SKIP_NAMES, resolvePath } from './path.js';
+import { PathResult, REASON_UNKNOWN_VNI, SKIP_NAMES, resolvePath, resolvePath6 } from './path.js';
 import { VxlanEncapsulator } from './encap.js';
 
 /** classifyFast's answer for a frame not of the common shape (below every -(reason + 1)). */
 const NOT_FAST = -0x10000;
+/** classifyFast's answer for an Ethernet frame of EtherType IPv6: the lane tries classifyFast6. */
+const FAST_IPV6 = -0x10001;
 
 export interface EngineOptions {
   /** where forwarded frames are written as they cross the fabric (`replay --write`) */
@@ -33,6 +37,8 @@ export class Engine {
   readonly flows: FlowTable;
   /** the decisions flows point at (FlowTable.pathOf) */
   readonly paths = new PathTable();
+  /** the IPv6 addresses (and source flow labels) IPv6 flows are keyed by: their src/dst words are ids in here */
+  readonly addrs = new AddressTable();
   /** frames (times their weight) and their bytes, forwarded or not */
   packets = 0;
   bytes = 0;
@@ -46,8 +52,27 @@ export class Engine {
   /** The flow-table meta of a client TCP and UDP flow entering at the ingress leaf (the fast path's two cases). */
   private readonly metaTcp: number;
   private readonly metaUdp: number;
+  private readonly metaTcp6: number;
+  private readonly metaUdp6: number;
   private readonly fastPath: boolean;
   private readonly unwrap: boolean;
+  /**
+   * some leaf's IPv6 hasher reads the flow label: the source's id then includes it and the first next header
+   * (label | next header << 20, what policy 0 hashes besides the addresses), else both are left out
+   */
+  private readonly labels: boolean;
+  /** an IPv6 flow's addresses read back from its ids on first sight, for resolvePath6 */
+  private readonly src6 = new Uint32Array(4);
+  private readonly dst6 = new Uint32Array(4);
+  /**
+   * The last IPv6 destination interned and its id (-1 none): a capture's frames mostly go to few services, so the
+   * destination's probe is usually four compares (measured: see bench/README.md, IPv6).
+   */
+  private lastDst = -1;
+  private lastDst0 = 0;
+  private lastDst1 = 0;
+  private lastDst2 = 0;
+  private lastDst3 = 0;
   private view: DataView | undefined;
   /** where the last frame's IPv4 header starts (for the encapsulator) */
   private l3 = 0;
@@ -63,6 +88,10 @@ export class Engine {
     this.vxlanPort = fabric.topology.vxlan.port;
     this.metaTcp = FlowTable.meta(6, fabric.ingressLeaf, fabric.ingressVrf);
     this.metaUdp = FlowTable.meta(17, fabric.ingressLeaf, fabric.ingressVrf);
+    this.metaTcp6 = (this.metaTcp | META_IPV6) >>> 0;
+    this.metaUdp6 = (this.metaUdp | META_IPV6) >>> 0;
+    if (fabric.vrfNames.length > MAX_VRFS) throw new EmuError(`more than ${MAX_VRFS} VRFs: the flow table keys at most ${MAX_VRFS}`, 'topology');
+    this.labels = fabric.readsFlowLabel;
     this.fastPath = options.fastPath ?? true;
     this.unwrap = options.unwrap ?? true;
     this.encap = options.writer ? new VxlanEncapsulator(fabric, options.writer, this.paths) : undefined;
@@ -112,6 +141,19 @@ export class Engine {
   }
 
   /**
+   * processFlow for an IPv6 client flow: addresses as four u32 words each (word 0 the most significant), and the
+   * flow label (hashed where a leaf's algorithm reads it). Returns its flow index, or -(reason + 1).
+   */
+  processFlow6(src: ArrayLike<number>, dst: ArrayLike<number>, flowLabel: number, proto: number, sport: number, dport: number, packets = 1, bytes = 0): number {
+    const fabric = this.fabric;
+    const withPorts = proto === 6 || proto === 17;
+    this.packets += packets;
+    this.bytes += bytes;
+    const ports = withPorts ? (sport << 16) | dport : 0;
+    return this.account6(src, dst, flowLabel, proto, ports, proto, fabric.ingressLeaf, fabric.ingressVrf, -1, packets, bytes);
+  }
+
+  /**
    * Forwards a synthetic client flow entering at the ingress leaf, without frames (fuzzing, notebooks): counts
    * `packets` packets of `bytes` bytes in all. Returns its flow index, or -(reason + 1) when it is not forwarded.
    */
@@ -133,7 +175,9 @@ export class Engine {
     this.packets += weight;
     this.bytes += bytes;
     if (linkType === 1 && this.fastPath) {
-      const f = this.classifyFast(buf, view, off, capLen, weight, bytes);
+      let f = this.classifyFast(buf, view, off, capLen, weight, bytes);
+      // IPv6 apart, so that the IPv4 fast path stays the function it was (small enough to inline what it calls)
+      if (f === FAST_IPV6) f = this.classifyFast6(buf, view, off, capLen, weight, bytes);
       if (f !== NOT_FAST) return f;
     }
     return this.classify(buf, off, capLen, linkType, weight, bytes);
@@ -155,7 +199,9 @@ export class Engine {
    * on mutated frames). Returns account()'s result, or NOT_FAST for any other frame.
    */
   private classifyFast(buf: Uint8Array, view: DataView, off: number, cap: number, weight: number, bytes: number): number {
-    if (cap < 38 || view.getUint16(off + 12) !== 0x0800 || buf[off + 14] !== 0x45) return NOT_FAST;
+    if (cap < 38) return NOT_FAST;
+    const type = view.getUint16(off + 12);
+    if (type !== 0x0800 || buf[off + 14] !== 0x45) return type === 0x86dd ? FAST_IPV6 : NOT_FAST;
     const totalLen = view.getUint16(off + 16);
     const proto = buf[off + 23]!;
     // Key words as int32 (getInt32): small integers to V8, never boxed in a heap number when passed on.
@@ -167,6 +213,26 @@ export class Engine {
     return this.account(view.getInt32(off + 26), view.getInt32(off + 30), ports, proto === 6 ? this.metaTcp : this.metaUdp, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
   }
 
+  /**
+   * The fast path's IPv6 shape: Ethernet without VLAN tags, IPv6 whose next header is TCP or non-VXLAN UDP (no
+   * extension header), ports captured and inside the payload length. The addresses are interned straight from the
+   * frame's words; decodeFrame would yield the same key (the engine test checks both ways agree on mutated frames).
+   */
+  private classifyFast6(buf: Uint8Array, view: DataView, off: number, cap: number, weight: number, bytes: number): number {
+    if (cap < 58 || buf[off + 14]! >>> 4 !== 6) return NOT_FAST;
+    const nh = buf[off + 20]!;
+    const ports = view.getInt32(off + 54);
+    const dport = ports & 0xffff;
+    if (view.getUint16(off + 18) < 4 || !(nh === 6 || (nh === 17 && dport !== this.vxlanPort))) return NOT_FAST;
+    this.l3 = off + 14;
+    const a = this.addrs;
+    // No extension header here: the first next header is the protocol.
+    const s = a.intern(view.getInt32(off + 22), view.getInt32(off + 26), view.getInt32(off + 30), view.getInt32(off + 34), this.labels ? (view.getInt32(off + 14) & 0xfffff) | (nh << 20) : 0);
+    const d = this.dstId(view.getInt32(off + 38), view.getInt32(off + 42), view.getInt32(off + 46), view.getInt32(off + 50));
+    const fabric = this.fabric;
+    return this.account(s, d, ports, nh === 6 ? this.metaTcp6 : this.metaUdp6, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
+  }
+
   /** The decoder path: any link type and shape; an underlay VXLAN frame to a known VTEP is its inner flow. */
   private classify(buf: Uint8Array, offset: number, capLen: number, linkType: number, weight: number, bytes: number): number {
     const key = this.key;
@@ -174,19 +240,48 @@ export class Engine {
     decodeFrame(buf, offset, capLen, linkType, this.vxlanPort, key, this.unwrap);
     if (key.reason !== REASON_OK) return this.skip(key.reason, weight);
     this.l3 = key.l3Offset;
+    const v6 = key.family === 6;
     if (key.vxlan) {
-      // Underlay: VXLAN to a known VTEP enters at that VTEP's leaf, in the VRF its VNI names.
-      const vtepLeaf = fabric.vtepToLeaf.get(key.dst);
-      if (vtepLeaf !== undefined) {
+      // Underlay: VXLAN to a known VTEP (IPv4, or IPv6 in vtep6Table) enters at that VTEP's leaf, in the VRF its VNI names.
+      const d6 = key.dst6;
+      const vtepLeaf = v6 ? fabric.vtep6Table.lookup(d6[0]!, d6[1]!, d6[2]!, d6[3]!) : (fabric.vtepToLeaf.get(key.dst) ?? -1);
+      if (vtepLeaf >= 0) {
         const vniVrf = fabric.vniToVrf.get(key.vni);
         if (vniVrf === undefined) return this.skip(REASON_UNKNOWN_VNI, weight);
         if (key.innerReason !== REASON_OK) return this.skip(key.innerReason, weight);
+        const ports = (key.innerSport << 16) | key.innerDport;
+        if (key.innerFamily === 6) return this.account6(key.innerSrc6, key.innerDst6, key.innerFlowLabel, key.innerNextHeader, ports, key.innerProto, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
         const meta = FlowTable.meta(key.innerProto, vtepLeaf, vniVrf);
-        return this.account(key.innerSrc | 0, key.innerDst | 0, (key.innerSport << 16) | key.innerDport, meta, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
+        return this.account(key.innerSrc | 0, key.innerDst | 0, ports, meta, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
       }
     }
+    const ports = (key.sport << 16) | key.dport;
+    if (v6) return this.account6(key.src6, key.dst6, key.flowLabel, key.nextHeader, ports, key.proto, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
     const meta = FlowTable.meta(key.proto, fabric.ingressLeaf, fabric.ingressVrf);
-    return this.account(key.src | 0, key.dst | 0, (key.sport << 16) | key.dport, meta, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
+    return this.account(key.src | 0, key.dst | 0, ports, meta, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
+  }
+
+  /**
+   * An IPv6 flow's key: its source (with the flow label when a hasher reads it) and destination interned as ids,
+   * the IPv6 bit in its meta; then accounted as any flow.
+   */
+  private account6(src: ArrayLike<number>, dst: ArrayLike<number>, flowLabel: number, nextHeader: number, ports: number, proto: number, leaf: number, vrf: number, arrived: number, packets: number, bytes: number): number {
+    const a = this.addrs;
+    const s = a.intern(src[0]! | 0, src[1]! | 0, src[2]! | 0, src[3]! | 0, this.labels ? flowLabel | (nextHeader << 20) : 0);
+    const d = this.dstId(dst[0]! | 0, dst[1]! | 0, dst[2]! | 0, dst[3]! | 0);
+    return this.account(s, d, ports, (FlowTable.meta(proto, leaf, vrf) | META_IPV6) >>> 0, leaf, vrf, arrived, packets, bytes);
+  }
+
+  /** An IPv6 destination's id (int32 words): the last one's without a probe when it is the same. */
+  private dstId(d0: number, d1: number, d2: number, d3: number): number {
+    if (d3 === this.lastDst3 && d0 === this.lastDst0 && d1 === this.lastDst1 && d2 === this.lastDst2 && this.lastDst >= 0) return this.lastDst;
+    const id = this.addrs.intern(d0, d1, d2, d3, 0);
+    this.lastDst = id;
+    this.lastDst0 = d0;
+    this.lastDst1 = d1;
+    this.lastDst2 = d2;
+    this.lastDst3 = d3;
+    return id;
   }
 
   private skip(reason: number, weight: number): number {
@@ -202,7 +297,7 @@ export class Engine {
   private account(src: number, dst: number, ports: number, meta: number, leaf: number, vrf: number, arrived: number, packets: number, bytes: number): number {
     const flows = this.flows;
     let path = flows.findOrAdd(src, dst, ports, meta, packets, bytes);
-    if (path === NEW_FLOW) path = this.forward(leaf, vrf, src >>> 0, dst >>> 0, meta & 0xff, ports >>> 16, ports & 0xffff, arrived);
+    if (path === NEW_FLOW) path = this.forward(leaf, vrf, src >>> 0, dst >>> 0, meta, ports >>> 16, ports & 0xffff, arrived);
     const reason = this.paths.reason[path]!;
     if (reason === 0) {
       this.lastMeta = meta;
@@ -213,10 +308,18 @@ export class Engine {
     return -reason - 1;
   }
 
-  /** First sight of a flow: its way through the fabric, interned, stored as the flow's decision. */
-  private forward(leaf: number, vrf: number, src: number, dst: number, proto: number, sport: number, dport: number, arrived: number): number {
+  /**
+   * First sight of a flow: its way through the fabric, interned, stored as the flow's decision. An IPv6 flow's
+   * src and dst are address ids: read back into words for resolvePath6.
+   */
+  private forward(leaf: number, vrf: number, src: number, dst: number, meta: number, sport: number, dport: number, arrived: number): number {
     const p = this.path;
-    resolvePath(this.fabric, leaf, vrf, src, dst, proto, sport, dport, arrived, p);
+    const proto = meta & 0xff;
+    if (FlowTable.isIpv6(meta)) {
+      const a = this.addrs;
+      const w = a.labelOf(src);
+      resolvePath6(this.fabric, leaf, vrf, a.wordsOf(src, this.src6), a.wordsOf(dst, this.dst6), w & 0xfffff, proto, sport, dport, arrived, p, this.labels ? w >>> 20 : proto);
+    } else resolvePath(this.fabric, leaf, vrf, src, dst, proto, sport, dport, arrived, p);
     const path = this.paths.intern(p);
     this.flows.setPath(path, p.outerSport);
     return path;

@@ -41,6 +41,13 @@ const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 const TWO32 = 4294967296;
 
+/**
+ * The meta bit of an IPv6 flow: its source and destination words are ids in the engine's AddressTable (addrs.ts),
+ * not IPv4 addresses. It takes the top bit of the VRF field, which leaves VRFs 0..2047 (MAX_VRFS).
+ */
+export const META_IPV6 = 0x80000000;
+export const MAX_VRFS = 2048;
+
 /** findOrAdd's answer for a flow it has just inserted: the caller forwards it and calls setPath. */
 export const NEW_FLOW = -1;
 
@@ -288,7 +295,7 @@ export class FlowTable {
   portsOf(f: number): number {
     return this.word(f, W_PORTS) >>> 0;
   }
-  /** proto | entry leaf << 8 | entry vrf << 20 */
+  /** proto | entry leaf << 8 | entry vrf << 20 | META_IPV6 for an IPv6 flow */
   metaOf(f: number): number {
     return this.word(f, W_META) >>> 0;
   }
@@ -327,7 +334,11 @@ export class FlowTable {
     return (meta >>> 8) & 0xfff;
   }
   static entryVrf(meta: number): number {
-    return meta >>> 20;
+    return (meta >>> 20) & (MAX_VRFS - 1);
+  }
+  /** The flow is IPv6: its src and dst words are AddressTable ids. */
+  static isIpv6(meta: number): boolean {
+    return (meta & META_IPV6) !== 0;
   }
   static meta(proto: number, leaf: number, vrf: number): number {
     return (proto | (leaf << 8) | (vrf << 20)) >>> 0;

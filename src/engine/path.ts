@@ -1,10 +1,11 @@
 // One flow's way through the fabric: lookup, hash and select at each leaf until a VM, an opaque hop, or a drop.
 
-import { HOP_OPAQUE, HOP_VM, HOP_VTEP, tableOf, type Fabric } from '../fabric/converge.js';
+import { HOP_OPAQUE, HOP_VM, HOP_VTEP, type Fabric } from '../fabric/converge.js';
 import { MAX_STAGES } from './flowtable.js';
 import { REASON_NAMES } from '../wire/decode.js';
 import { vxlanSourcePort } from '../wire/vxlan.js';
 import { crossSpines, outerSourcePort } from './underlay.js';
+import { foldIpv6 } from '../fabric/spines.js';
 
 export { vxlanSourcePort };
 
@@ -28,6 +29,9 @@ export class PathResult {
   readonly stageHash = new Uint32Array(MAX_STAGES);
 }
 
+/** The IPv6 words an IPv4 flow passes to the shared loop (never read). */
+const NO_WORDS = new Uint32Array(4);
+
 /**
  * Forwards one flow entering at (leaf, vrf). Every leaf on the way looks the destination up in the VRF, hashes
  * the 5-tuple with its own hasher and picks a member; a VTEP member carries the flow to that leaf (same VRF, by
@@ -46,25 +50,72 @@ export function resolvePath(
   arrivedVtep: number,
   out: PathResult,
 ): void {
+  forward(fabric, entryLeaf, vrf, 4, src, dst, NO_WORDS, NO_WORDS, 0, proto, sport, dport, arrivedVtep, out);
+}
+
+/**
+ * resolvePath for an IPv6 flow: addresses as 4 host-order words (word 0 the most significant), looked up in the
+ * leaves' IPv6 tables and hashed with their IPv6 hashers, which read the flow label where the algorithm does.
+ * `nextHeader`: the fixed header's next header, which a `linux-l3` leaf hashes as the protocol (policy 0,
+ * ip6_multipath_l3_keys), where every other reads `proto` (the upper layer, past extension headers).
+ */
+export function resolvePath6(
+  fabric: Fabric,
+  entryLeaf: number,
+  vrf: number,
+  src: ArrayLike<number>,
+  dst: ArrayLike<number>,
+  flowLabel: number,
+  proto: number,
+  sport: number,
+  dport: number,
+  arrivedVtep: number,
+  out: PathResult,
+  nextHeader = proto,
+): void {
+  forward(fabric, entryLeaf, vrf, 6, 0, 0, src, dst, flowLabel, proto, sport, dport, arrivedVtep, out, nextHeader);
+}
+
+/** The one forwarding loop of both families: only the lookup and the hash differ, by `family`. */
+function forward(
+  fabric: Fabric,
+  entryLeaf: number,
+  vrf: number,
+  family: 4 | 6,
+  src: number,
+  dst: number,
+  src6: ArrayLike<number>,
+  dst6: ArrayLike<number>,
+  flowLabel: number,
+  proto: number,
+  sport: number,
+  dport: number,
+  arrivedVtep: number,
+  out: PathResult,
+  nextHeader = proto,
+): void {
   out.reason = 0;
   out.vtep = arrivedVtep;
   out.vm = -1;
   out.other = -1;
   out.outerSport = 0;
   out.stages = 0;
+  const vrfCount = fabric.vrfNames.length;
   let leaf = entryLeaf;
   for (;;) {
     if (out.stages === MAX_STAGES) {
       out.reason = REASON_LOOP;
       return;
     }
-    const routeId = tableOf(fabric, leaf, vrf).lookup(dst);
+    const table = leaf * vrfCount + vrf;
+    const routeId = family === 4 ? fabric.tables[table]!.lookup(dst) : fabric.tables6[table]!.lookup(dst6[0]!, dst6[1]!, dst6[2]!, dst6[3]!);
     if (routeId < 0) {
       out.reason = REASON_NO_ROUTE;
       return;
     }
     const route = fabric.routes[routeId]!;
-    const hash = fabric.hashers[leaf]!(src, dst, proto, sport, dport);
+    const p6 = nextHeader !== proto && fabric.topology.leaves[leaf]!.hash.algorithm === 'linux-l3' ? nextHeader : proto;
+    const hash = family === 4 ? fabric.hashers[leaf]!(src, dst, proto, sport, dport) : fabric.hashers6[leaf]!(src6, dst6, p6, sport, dport, flowLabel);
     const member = route.group.select(hash);
     const s = out.stages++;
     out.stageLeaf[s] = leaf;
@@ -73,7 +124,9 @@ export function resolvePath(
     out.stageHash[s] = hash;
     const hop = route.nextHops[member]!;
     if (hop.kind === HOP_VTEP) {
-      const outerSport = outerSourcePort(fabric, leaf, hash, src, dst, proto, sport, dport);
+      const outerSport = family === 4
+        ? outerSourcePort(fabric, leaf, hash, src, dst, proto, sport, dport)
+        : outerSourcePort(fabric, leaf, hash, foldIpv6(src6), foldIpv6(dst6), proto, sport, dport);
       if (out.vtep < 0) {
         out.vtep = hop.target;
         out.outerSport = outerSport;

@@ -50,9 +50,10 @@ function runWorker(data: WorkerData): void {
       } else {
         const flows = flowColumns(engine.flows, engine.paths);
         const paths = pathColumns(engine.paths);
+        const addrs = engine.addrs.columns();
         const skipped = Float64Array.from(engine.skipped);
         // Transferred (the worker's last act, so detaching costs it nothing): a big table is not copied.
-        send({ type: 'result', flows, paths, packets: engine.packets, bytes: engine.bytes, skipped, cpuMs: threadCpuMs() }, [...columnBuffers(flows, paths), skipped.buffer as ArrayBuffer]);
+        send({ type: 'result', flows, paths, addrs, packets: engine.packets, bytes: engine.bytes, skipped, cpuMs: threadCpuMs() }, [...columnBuffers(flows, paths, addrs), skipped.buffer as ArrayBuffer]);
       }
     } catch (e) {
       fail(e);

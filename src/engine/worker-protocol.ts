@@ -7,6 +7,7 @@ import type { RecordBatch } from '../capture/reader.js';
 import type { Topology } from '../fabric/topology.js';
 import type { FlowColumns } from './columns.js';
 import type { PathColumns } from './paths.js';
+import type { AddressColumns } from './addrs.js';
 import type { Engine } from './engine.js';
 
 export const WORKER_KIND = 'ecmp-emu-replay-worker';
@@ -88,7 +89,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; unit: number; lo: number; hi: number; count: number; busyNs: number }
-  | { type: 'result'; flows: FlowColumns; paths: PathColumns; packets: number; bytes: number; skipped: Float64Array; cpuMs: number | undefined }
+  | { type: 'result'; flows: FlowColumns; paths: PathColumns; addrs: AddressColumns; packets: number; bytes: number; skipped: Float64Array; cpuMs: number | undefined }
   | { type: 'error'; message: string; stack?: string };
 
 /** What a replay worker is started with: its end of the message channel (the topology comes as a message). */

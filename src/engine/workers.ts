@@ -25,6 +25,7 @@ import type { Fabric } from '../fabric/converge.js';
 import { addCaptureFindings, buildReport } from '../analysis/report.js';
 import { addFlows, flowColumns, pathColumns, type FlowColumns } from './columns.js';
 import type { PathColumns } from './paths.js';
+import type { AddressColumns } from './addrs.js';
 import { Engine } from './engine.js';
 import { readRecords, type RecordSink, type ReplayOptions, type ReplayResult } from './replay.js';
 import { ChunkView, WORKER_KIND, chunkLayout, threadCpuMs, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
@@ -526,7 +527,9 @@ class ParallelReplay implements RecordSink {
   private merge(): Engine {
     if (this.usedSlots().length === 0) return this.engine;
     const out = new Engine(this.fabric);
-    const tables: Array<{ flows: FlowColumns; paths: PathColumns } | undefined> = [{ flows: flowColumns(this.engine.flows, this.engine.paths), paths: pathColumns(this.engine.paths) }];
+    const tables: Array<{ flows: FlowColumns; paths: PathColumns; addrs: AddressColumns } | undefined> = [
+      { flows: flowColumns(this.engine.flows, this.engine.paths), paths: pathColumns(this.engine.paths), addrs: this.engine.addrs.columns() },
+    ];
     out.packets = this.engine.packets;
     out.bytes = this.engine.bytes;
     for (let r = 0; r < out.skipped.length; r++) out.skipped[r] = this.engine.skipped[r]!;
@@ -540,7 +543,7 @@ class ParallelReplay implements RecordSink {
     }
     for (const u of this.units) {
       const t = tables[u.owner];
-      if (t !== undefined) addFlows(out.flows, out.paths, t.flows, t.paths, u.lo, u.hi);
+      if (t !== undefined) addFlows(out, t.flows, t.paths, t.addrs, u.lo, u.hi);
     }
     return out;
   }

@@ -1,8 +1,8 @@
 // Flows straight through a converged fabric's hashers and next-hop groups, no engine and no frames: fuzz --search's loop.
 
-import { HOP_VM, HOP_VTEP, hopName, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
+import { HOP_VM, HOP_VTEP, hopName, routePrefix, tableOf, tableOf6, type Fabric, type FabricRoute } from '../fabric/converge.js';
 import type { NextHopGroup } from '../fib/group.js';
-import type { FlowHasher } from '../hash/index.js';
+import type { FlowHasher, FlowHasher6 } from '../hash/index.js';
 import { P_THRESHOLD, polarizationVerdict, spreadStats, stageFails } from '../stats/fairness.js';
 import type { FlowSet } from '../traffic/flows.js';
 
@@ -39,12 +39,16 @@ export interface StageSpread {
 /**
  * The fabric's decisions for one destination entering at the ingress leaf, compiled once: per stage the leaf's
  * hasher and the route's group, per member the next stage (a VTEP's leaf) or none (a VM, an opaque hop). The
- * destination is fixed, so every leaf's lookup is done here, not per flow. Counts are flows per member.
+ * destination is fixed, so every leaf's lookup is done here, not per flow. Counts are flows per member. With `dst6`
+ * the destination is IPv6: the leaves' IPv6 tables and hashers, and flow sets with src6 and flow labels.
  */
 export class FlowEvaluator {
   readonly stages: PlanStage[] = [];
   readonly counts: Int32Array;
   private readonly hashers: FlowHasher[] = [];
+  private readonly hashers6: FlowHasher6[] = [];
+  /** one flow's IPv6 source, copied out of the set's words */
+  private readonly src6 = new Uint32Array(4);
   private readonly groups: NextHopGroup[] = [];
   private readonly base: Int32Array;
   /** per counter slot: the next stage's index, or -1 */
@@ -57,11 +61,12 @@ export class FlowEvaluator {
   constructor(
     readonly fabric: Fabric,
     readonly dst: number,
+    readonly dst6?: Uint32Array,
   ) {
     const byRoute = new Map<number, number>();
     const nextOf: number[][] = [];
     const visit = (leaf: number, upstream: number, depth: number): number => {
-      const id = tableOf(fabric, leaf, fabric.ingressVrf).lookup(dst);
+      const id = dst6 !== undefined ? tableOf6(fabric, leaf, fabric.ingressVrf).lookup(dst6[0]!, dst6[1]!, dst6[2]!, dst6[3]!) : tableOf(fabric, leaf, fabric.ingressVrf).lookup(dst);
       if (id < 0 || depth >= MAX_PLAN_STAGES) return -1;
       const known = byRoute.get(id);
       if (known !== undefined) return known;
@@ -81,6 +86,7 @@ export class FlowEvaluator {
       s.base = slots;
       slots += s.route.nextHops.length;
       this.hashers.push(fabric.hashers[s.leaf]!);
+      this.hashers6.push(fabric.hashers6[s.leaf]!);
       this.groups.push(s.route.group);
     }
     this.counts = new Int32Array(slots);
@@ -113,13 +119,16 @@ export class FlowEvaluator {
     const base = this.base;
     const next = this.next;
     const slotVm = this.slotVm;
+    const v6 = this.ipv6(set);
     let forwarded = 0;
     for (let i = 0; i < n; i++) {
       const s = src[i]!, p = proto[i]!, sp = sport[i]!, dp = dport[i]!;
+      if (v6) this.source6(set, i);
       let st = 0;
       let vm = -1;
       for (let depth = 0; depth < MAX_PLAN_STAGES; depth++) {
-        const slot = base[st]! + groups[st]!.select(hashers[st]!(s, dst, p, sp, dp));
+        const hash = v6 ? this.hashers6[st]!(this.src6, this.dst6!, p, sp, dp, set.flowLabel![i]!) : hashers[st]!(s, dst, p, sp, dp);
+        const slot = base[st]! + groups[st]!.select(hash);
         counts[slot]!++;
         st = next[slot]!;
         if (st < 0) {
@@ -131,6 +140,19 @@ export class FlowEvaluator {
       if (vmOut !== undefined) vmOut[i] = vm;
     }
     this.forwarded = forwarded;
+  }
+
+  /** Whether flows of `set` are hashed as IPv6: an IPv6 plan and set (a family mismatch is a caller's error). */
+  private ipv6(set: FlowSet): boolean {
+    const v6 = this.dst6 !== undefined;
+    if (v6 !== (set.src6 !== undefined)) throw new Error(`an IPv${v6 ? 6 : 4} evaluator given an IPv${v6 ? 4 : 6} flow set`);
+    return v6;
+  }
+
+  /** Copies flow i's IPv6 source into the scratch words. */
+  private source6(set: FlowSet, i: number): void {
+    const w = set.src6!;
+    for (let k = 0; k < 4; k++) this.src6[k] = w[4 * i + k]!;
   }
 
   /** Flows per member of one stage after run(). */
@@ -179,10 +201,16 @@ export class FlowEvaluator {
   private baseline(stage: number, set: FlowSet, n: number): number[] {
     const s = this.stages[stage]!;
     const hasher = this.hashers[stage]!;
+    const hasher6 = this.hashers6[stage]!;
     const group = this.groups[stage]!;
     const counts = new Array<number>(s.route.nextHops.length).fill(0);
     const { src, proto, sport, dport } = set;
-    for (let i = 0; i < n; i++) counts[group.select(hasher(src[i]!, this.dst, proto[i]!, sport[i]!, dport[i]!))]!++;
+    const v6 = this.ipv6(set);
+    for (let i = 0; i < n; i++) {
+      if (v6) this.source6(set, i);
+      const hash = v6 ? hasher6(this.src6, this.dst6!, proto[i]!, sport[i]!, dport[i]!, set.flowLabel![i]!) : hasher(src[i]!, this.dst, proto[i]!, sport[i]!, dport[i]!);
+      counts[group.select(hash)]!++;
+    }
     return counts;
   }
 }

@@ -6,7 +6,7 @@ import type { Topology } from '../fabric/topology.js';
 import { SELECTIONS, type Selection } from '../fib/group.js';
 import type { FailoverMethod, FailoverResult } from '../stats/trials.js';
 import { makeFlows, type FlowSet, type Pattern, type ProtoChoice } from '../traffic/flows.js';
-import { defaultDestination } from '../traffic/underlay.js';
+import { serviceDestination } from './fuzz.js';
 import { FlowEvaluator } from './evaluate.js';
 import { withHashing } from './topology.js';
 import { failUnderlay, noUnderlayFailures } from '../fabric/spines.js';
@@ -24,6 +24,8 @@ export interface FailoverOptions {
   selections?: readonly Selection[];
   pattern?: Pattern;
   proto?: ProtoChoice;
+  /** IPv6 flows (true), IPv4 (false); default as fuzz's serviceDestination */
+  ipv6?: boolean;
 }
 
 /** One method's outcome, with the per-flow VMs behind it (VM index, -1 when the flow reached none). */
@@ -54,7 +56,7 @@ export function runFailover(o: FailoverOptions): FailoverRun {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`seed ${String(seed)} is not an integer in 0..4294967295`, '--seed');
   // Validates the name (a VM or a leaf, not the ingress leaf) before any work.
   converge(o.topology, { failed: [o.fail] });
-  const set = makeFlows({ pattern: o.pattern ?? 'uniform', flows: flowCount, seed, dst: defaultDestination(o.topology), proto: o.proto ?? 'mix' });
+  const set = makeFlows({ pattern: o.pattern ?? 'uniform', flows: flowCount, seed, ...serviceDestination(o.topology, o.ipv6), proto: o.proto ?? 'mix' });
   // A spine or an uplink: no VM changes; what moves is the flows' spine (failover-underlay.ts).
   const underlay = failUnderlay(o.topology, o.fail, noUnderlayFailures());
   const details: FailoverDetail[] = [];
@@ -89,6 +91,6 @@ export function runFailover(o: FailoverOptions): FailoverRun {
 /** Each flow's VM (-1: none) through the fabric; the flows all go to one destination, the service's. */
 function vmsOf(fabric: Fabric, set: FlowSet): Int32Array {
   const vms = new Int32Array(set.count);
-  new FlowEvaluator(fabric, set.dst[0]!).run(set, set.count, vms);
+  new FlowEvaluator(fabric, set.dst[0]!, set.dst6).run(set, set.count, vms);
   return vms;
 }

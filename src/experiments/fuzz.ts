@@ -13,7 +13,7 @@ import { PATTERNS, flowCapacity, makeFlows, type FlowSet, type Pattern, type Pro
 import { FrameWriter } from '../traffic/frames.js';
 import { EPOCH_SEC, FRAME_INTERVAL_NS } from '../traffic/generator.js';
 import { mix2 } from '../traffic/prng.js';
-import { defaultDestination } from '../traffic/underlay.js';
+import { defaultDestination, defaultDestination6 } from '../traffic/underlay.js';
 import { FlowEvaluator } from './evaluate.js';
 import { SEED_MODES, topologyToYaml, withHashing, type SeedMode } from './topology.js';
 
@@ -39,6 +39,11 @@ export interface FuzzOptions {
   seed?: number;
   /** save each row's worst trial (capture and topology) here */
   saveWorst?: string;
+  /**
+   * IPv6 flows to the IPv6 service address (true), IPv4 ones (false); default: IPv4 when some VM announces an IPv4
+   * prefix, else IPv6 (an IPv6-only topology).
+   */
+  ipv6?: boolean;
   /** called after each trial of each row */
   onProgress?: (done: number, total: number) => void;
 }
@@ -119,7 +124,7 @@ export function planTrials(trials: number, flows: number, patterns: readonly Pat
   return plan;
 }
 
-function checkOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'saveWorst' | 'onProgress'>> {
+function checkOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'saveWorst' | 'onProgress' | 'ipv6'>> & Pick<FuzzOptions, 'ipv6'> {
   const trials = o.trials ?? DEFAULT_TRIALS;
   const flows = o.flows ?? DEFAULT_FLOWS;
   const seed = o.seed ?? DEFAULT_SEED;
@@ -137,7 +142,7 @@ function checkOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'saveWorst' | 
     const cap = flowCapacity(p, protoFor(p));
     if (flows > cap) throw new UsageError(`${flows} flows per trial, but pattern ${p} makes at most ${cap} distinct flows`, '--flows');
   }
-  return { topology: o.topology, trials, flows, seed, algorithms, selections, patterns, seeds };
+  return { topology: o.topology, trials, flows, seed, algorithms, selections, patterns, seeds, ipv6: o.ipv6 };
 }
 
 /**
@@ -146,7 +151,7 @@ function checkOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'saveWorst' | 
  * against the engine's report).
  */
 export function runTrial(fabric: Fabric, set: FlowSet, trial: number): TrialOutcome {
-  const evaluator = new FlowEvaluator(fabric, set.dst[0]!);
+  const evaluator = new FlowEvaluator(fabric, set.dst[0]!, set.dst6);
   evaluator.run(set);
   const stages: StageOutcome[] = evaluator.spreads(set).map((s) => ({
     node: s.node,
@@ -172,9 +177,9 @@ export function runTrial(fabric: Fabric, set: FlowSet, trial: number): TrialOutc
  */
 export function runFuzz(options: FuzzOptions): FuzzRun {
   const o = checkOptions(options);
-  const dst = defaultDestination(o.topology);
+  const service = serviceDestination(o.topology, o.ipv6);
   const plan = planTrials(o.trials, o.flows, o.patterns, o.seed);
-  const sets = plan.map((p) => makeFlows({ pattern: p.pattern, flows: p.flows, seed: p.seed, dst, proto: p.proto }));
+  const sets = plan.map((p) => makeFlows({ pattern: p.pattern, flows: p.flows, seed: p.seed, ...service, proto: p.proto }));
   const variants: FuzzVariant[] = [];
   const total = o.algorithms.length * o.seeds.length * o.selections.length * plan.length;
   let done = 0;
@@ -206,6 +211,15 @@ export function runFuzz(options: FuzzOptions): FuzzRun {
   }
   if (options.saveWorst !== undefined) saveWorst(options.saveWorst, variants, plan, sets, o.seed);
   return { result: { trials: plan.length, flows: o.flows, results: variants.map((v) => v.row) }, plan, variants };
+}
+
+/**
+ * The service the experiments' flows go to: the IPv6 one (defaultDestination6) when `ipv6`, the IPv4 one when
+ * false; by default IPv4 when some VM announces an IPv4 prefix, else IPv6.
+ */
+export function serviceDestination(t: Topology, ipv6?: boolean): { dst: number; dst6?: Uint32Array } {
+  const v6 = ipv6 ?? !t.vms.some((vm) => vm.announce.some((a) => a.prefix6 === undefined));
+  return v6 ? { dst: 0, dst6: defaultDestination6(t) } : { dst: defaultDestination(t) };
 }
 
 /** File name stem of a row's reproducer. */

@@ -3,7 +3,8 @@
 import type { HashAlgorithm } from '../hash/index.js';
 import type { Selection } from '../fib/group.js';
 import type { LeafSpec, Topology } from '../fabric/topology.js';
-import { formatIpv4, formatPrefix } from '../wire/ipv4.js';
+import { addressText, prefixText, vmAddressText, vtepText } from '../fabric/topology.js';
+import { formatIpv4 } from '../wire/ipv4.js';
 
 /** How the leaves' hash seeds are set in a variant. */
 export type SeedMode = 'per-leaf' | 'shared';
@@ -60,6 +61,9 @@ export function withHashing(t: Topology, v: HashingVariant): Topology {
   };
 }
 
+/** An address or prefix as a YAML scalar: IPv6 (colons) quoted, IPv4 plain. */
+const yamlAddress = (text: string): string => (text.includes(':') ? `'${text}'` : text);
+
 /** A name as a YAML key or value: plain when it reads back as the same string, JSON-quoted otherwise. */
 const q = (s: string): string =>
   /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(s) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(s) ? s : JSON.stringify(s);
@@ -84,7 +88,7 @@ export function topologyToYaml(t: Topology, comment?: string): string {
   out.push('leaves:');
   for (const l of t.leaves) {
     out.push(`  ${q(l.name)}:`);
-    out.push(`    vtep: ${formatIpv4(l.vtep)}`);
+    out.push(`    vtep: ${yamlAddress(vtepText(l))}`);
     if (l.asn > 0) out.push(`    asn: ${l.asn}`);
     out.push(`    hash: { algorithm: ${l.hash.algorithm}, seed: ${l.hash.seed}, fields: [${l.hash.fields.join(', ')}] }`);
     out.push(`    selection: ${l.selection}`);
@@ -98,8 +102,8 @@ export function topologyToYaml(t: Topology, comment?: string): string {
         if (routes.length === 0) continue;
         out.push(`      ${q(vrf.name)}:`);
         for (const r of routes) {
-          const hops = r.nextHops.map((h) => `{ via: ${formatIpv4(h.via)}, weight: ${h.weight} }`).join(', ');
-          out.push(`        ${formatPrefix(r.prefix, r.length)}: [${hops}]`);
+          const hops = r.nextHops.map((h) => `{ via: ${yamlAddress(addressText(h.via, h.via6))}, weight: ${h.weight} }`).join(', ');
+          out.push(`        ${yamlAddress(prefixText(r.prefix, r.prefix6, r.length))}: [${hops}]`);
         }
       }
     }
@@ -107,9 +111,9 @@ export function topologyToYaml(t: Topology, comment?: string): string {
   if (t.vms.length > 0) {
     out.push('vms:');
     for (const vm of t.vms) {
-      const parts = [`leaf: ${q(vm.leaf)}`, `vrf: ${q(vm.vrf)}`, `address: ${formatIpv4(vm.address)}/${vm.length}`];
+      const parts = [`leaf: ${q(vm.leaf)}`, `vrf: ${q(vm.vrf)}`, `address: ${yamlAddress(`${vmAddressText(vm)}/${vm.length}`)}`];
       if (vm.asn > 0) parts.push(`asn: ${vm.asn}`);
-      parts.push(`announce: [${vm.announce.map((a) => formatPrefix(a.prefix, a.length)).join(', ')}]`);
+      parts.push(`announce: [${vm.announce.map((a) => yamlAddress(prefixText(a.prefix, a.prefix6, a.length))).join(', ')}]`);
       out.push(`  ${q(vm.name)}: { ${parts.join(', ')} }`);
     }
   }

@@ -45,6 +45,14 @@ export function sourcePortHasher(leaf: LeafSpec): FlowHasher | null {
 }
 
 /**
+ * An IPv6 address's 4 words XORed into one: what the independent source-port hash takes for an IPv6 flow's addresses
+ * (its key is random, unknowable: the fold is as random as the full address, and needs no IPv6 hasher per leaf).
+ */
+export function foldIpv6(w: ArrayLike<number>): number {
+  return (w[0]! ^ w[1]! ^ w[2]! ^ w[3]!) >>> 0;
+}
+
+/**
  * The VXLAN source port for a flow: `hasher` (sourcePortHasher's) of the inner flow, or with none the leaf's ECMP
  * hash `ecmpHash`, scaled into the source-port range as udp_flow_src_port does. The engine and the generator's
  * --vxlan both use this.
@@ -91,6 +99,9 @@ export function readSpines(c: Checker, node: YamlNode | null, defaults: { algori
 /** Spines checked against the rest of the file, once leaves and VMs are known. */
 export function checkSpines(c: Checker, node: YamlNode | null, spines: readonly SpineSpec[], t: Pick<Topology, 'leaves' | 'vms' | 'vrfs'>): void {
   if (spines.length === 0) return;
+  // The underlay is modelled over IPv4 (spine addresses, VTEP /32 routes, the outer IPv4 header of --write).
+  const v6 = t.leaves.find((l) => l.vtep6 !== undefined);
+  if (v6 !== undefined) c.fail(`spines need IPv4 VTEPs: ${v6.name}'s is IPv6 (an IPv6 underlay over spines is not modelled)`, `leaves.${v6.name}.vtep`, node);
   for (const s of spines) {
     const leaf = t.leaves.find((l) => l.vtep === s.address);
     if (leaf) c.fail(`spine address is ${leaf.name}'s VTEP`, `spines.${s.name}.address`, node);

@@ -5,7 +5,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { ALL_HASH_ALGORITHMS, ALL_HASH_FIELDS, HASH_FIELDS, LINUX_CUSTOM_FIELDS, type HashAlgorithm, type HashField, type HashSpec } from '../hash/index.js';
 import { SELECTIONS, type Selection } from '../fib/group.js';
-import { tryParseIpv4, tryParsePrefix } from '../wire/ipv4.js';
+import { formatIpv4, formatPrefix, tryParseIpv4, tryParsePrefix } from '../wire/ipv4.js';
+import { formatIpv6, formatPrefix6, tryParseIpv6, tryParsePrefix6 } from '../wire/ipv6.js';
 import { checkSpines, readSpines, SOURCE_PORT_MODES, type SourcePortMode, type SpineSpec } from './spines.js';
 
 export type Weighting = 'equal' | 'paths';
@@ -16,21 +17,53 @@ export interface VrfSpec {
   vni: number;
 }
 
+/*
+ * IPv6 in the topology (SPEC §2): every address or prefix that may be IPv6 keeps its IPv4 `number` field and has an
+ * optional IPv6 twin (`via6`, `prefix6`, `vtep6`, `address6`, `peer6`): four host-order u32 words, word 0 the most
+ * significant, as wire/ipv6.ts parses them. The value is IPv6 exactly when the twin is present; then the IPv4 field
+ * is 0 and unused. IPv4-only files (and the built-in topology) never carry a twin, so IPv4 code reads what it always
+ * read. A prefix's `length` is 0..32 or 0..128 by family.
+ */
+
+/** An address that may be IPv6: an IPv4 number, or (when `v6` is given) the IPv6 words. */
+export function addressText(v4: number, v6?: ArrayLike<number>): string {
+  return v6 !== undefined ? formatIpv6(v6) : formatIpv4(v4);
+}
+
+export function prefixText(v4: number, v6: ArrayLike<number> | undefined, length: number): string {
+  return v6 !== undefined ? formatPrefix6(v6, length) : formatPrefix(v4, length);
+}
+
 export interface StaticNextHop {
   via: number;
+  /** the via when it is IPv6 (then `via` is 0) */
+  via6?: Uint32Array;
   weight: number;
 }
 
 export interface StaticRoute {
   vrf: string;
   prefix: number;
+  /** the prefix when it is IPv6 (then `prefix` is 0 and `length` is 0..128) */
+  prefix6?: Uint32Array;
   length: number;
   nextHops: StaticNextHop[];
 }
 
+/** A prefix a VM announces over EBGP. */
+export interface Announcement {
+  prefix: number;
+  /** the prefix when it is IPv6 (then `prefix` is 0) */
+  prefix6?: Uint32Array;
+  length: number;
+}
+
 export interface LeafSpec {
   name: string;
+  /** the IPv4 VTEP; 0 when the VTEP is IPv6 */
   vtep: number;
+  /** the VTEP when it is IPv6 (VXLAN over an IPv6 underlay) */
+  vtep6?: Uint32Array;
   asn: number;
   /** The hash this leaf forwards with, seed resolved (explicit, or derived from the leaf's name). */
   hash: HashSpec;
@@ -62,14 +95,39 @@ export interface VmSpec {
   name: string;
   leaf: string;
   vrf: string;
+  /** the VM's IPv4 address; 0 when it is IPv6 */
   address: number;
+  /** the VM's address when it is IPv6 (a /127 point-to-point, RFC 6164, or a wider subnet) */
+  address6?: Uint32Array;
   length: number;
   /** The leaf's side of the point-to-point subnet: the VM's EBGP neighbour. */
   peer: number;
+  /** the leaf's side when the VM's address is IPv6 (then `peer` is 0) */
+  peer6?: Uint32Array;
   asn: number;
-  /** The VM's BGP router-id, the leaf's tie-break between equal paths (then the lowest neighbour address). */
+  /** The VM's BGP router-id (always a 32-bit id, written as IPv4), the leaf's tie-break between equal paths. */
   routerId?: number;
-  announce: { prefix: number; length: number }[];
+  /** What the VM announces: IPv4 and IPv6 prefixes alike, whatever its own address family (MP-BGP). */
+  announce: Announcement[];
+}
+
+/** A leaf's VTEP as text. */
+export function vtepText(leaf: LeafSpec): string {
+  return addressText(leaf.vtep, leaf.vtep6);
+}
+
+/** A VM's address as text (without the length). */
+export function vmAddressText(vm: VmSpec): string {
+  return addressText(vm.address, vm.address6);
+}
+
+/**
+ * The IPv4 hasher's spec for a leaf: the file's, without `flowlabel` for the algorithms that take it as an IPv6
+ * field only (the non-Linux ones; IPv4 has no flow label). linux-custom keeps it (policy 3 reads it as 0 in IPv4).
+ */
+export function hashSpec4(spec: HashSpec): HashSpec {
+  if (spec.algorithm === 'linux-custom' || !spec.fields.includes('flowlabel')) return spec;
+  return { ...spec, fields: spec.fields.filter((f) => f !== 'flowlabel') };
 }
 
 export interface VxlanSpec {
@@ -218,6 +276,32 @@ export class Checker {
     return a;
   }
 
+  /** An IPv4 address (a number) or an IPv6 one (its words). */
+  anyAddress(node: unknown, path: string): number | Uint32Array {
+    const v = this.string(node, path);
+    if (v.includes(':')) {
+      const a6 = tryParseIpv6(v);
+      if (a6 === undefined) this.fail(`bad IPv6 address '${v}'`, path, node as YamlNode);
+      return a6;
+    }
+    const a = tryParseIpv4(v);
+    if (a < 0) this.fail(`bad IPv4 address '${v}'`, path, node as YamlNode);
+    return a;
+  }
+
+  /** An IPv4 or IPv6 prefix; for IPv6, the words of the network and of the address as written. */
+  anyPrefix(node: unknown, path: string, strictHost = true): AnyPrefix {
+    const v = this.string(node, path);
+    if (!v.includes(':')) {
+      const p = this.prefix(node, path, strictHost);
+      return { prefix: p.prefix, length: p.length, address: p.address };
+    }
+    const p = tryParsePrefix6(v);
+    if (!p) this.fail(`bad IPv6 prefix '${v}'`, path, node as YamlNode);
+    if (strictHost && p.address.some((w, i) => w !== p.network[i])) this.fail(`prefix '${v}' has host bits set`, path, node as YamlNode);
+    return { prefix: 0, length: p.length, address: 0, prefix6: p.network, address6: p.address };
+  }
+
   prefix(node: unknown, path: string, strictHost = true): { prefix: number; length: number; address: number } {
     const v = this.string(node, path);
     const p = tryParsePrefix(v);
@@ -242,6 +326,19 @@ export class Checker {
     if (!isSeq(node)) this.fail(`expected a list, got ${describe(node)}`, path, node as YamlNode);
     return node.items as YamlNode[];
   }
+}
+
+interface AnyPrefix {
+  prefix: number;
+  length: number;
+  address: number;
+  prefix6?: Uint32Array;
+  address6?: Uint32Array;
+}
+
+/** A key that tells addresses of both families apart (for duplicate checks). */
+function addressKey(a: number | Uint32Array): string {
+  return typeof a === 'number' ? formatIpv4(a) : formatIpv6(a);
 }
 
 function describe(node: unknown): string {
@@ -333,12 +430,12 @@ export function parseTopology(text: string, source: string): Topology {
 
   // leaves
   const leaves: LeafSpec[] = [];
-  const vtepSeen = new Map<number, string>();
+  const vtepSeen = new Map<string, string>();
   const staticNodes: { leaf: LeafSpec; node: YamlNode | null; path: string }[] = [];
   for (const [name, value, pair] of c.entries(leavesNode, 'leaves')) {
     const path = `leaves.${name}`;
     const own: LeafOverrides = {};
-    let vtep: number | undefined;
+    let vtep: number | Uint32Array | undefined;
     let asn: number | undefined;
     let routesNode: YamlNode | null = null;
     let relax = true;
@@ -347,10 +444,10 @@ export function parseTopology(text: string, source: string): Topology {
     for (const [key, v] of c.entries(value, path, LEAF_KEYS)) {
       const p = `${path}.${key}`;
       if (key === 'vtep') {
-        vtep = c.address(v, p);
-        const other = vtepSeen.get(vtep);
+        vtep = c.anyAddress(v, p);
+        const other = vtepSeen.get(addressKey(vtep));
         if (other !== undefined) c.fail(`duplicate VTEP ${c.string(v, p)} (also ${other}'s)`, p, v);
-        vtepSeen.set(vtep, name);
+        vtepSeen.set(addressKey(vtep), name);
       } else if (key === 'asn') asn = c.integer(v, p, 1, 4294967295, 'ASN');
       else if (key === 'routes') routesNode = v;
       else if (key === 'multipath-relax') relax = c.boolean(v, p);
@@ -362,13 +459,14 @@ export function parseTopology(text: string, source: string): Topology {
     const explicitSeed = own.hash?.seed ?? defaults.hash?.seed;
     const algorithm = own.hash?.algorithm ?? defaults.hash?.algorithm ?? DEFAULT_HASH_SPEC.algorithm;
     const fields = own.hash?.fields ?? defaults.hash?.fields ?? [...DEFAULT_HASH_SPEC.fields];
-    const custom = fields.find((f) => LINUX_CUSTOM_FIELDS.includes(f));
+    // `flowlabel` is also an IPv6 field of the non-Linux algorithms (IPv4 flows have none); the rest is policy 3's.
+    const custom = fields.find((f) => LINUX_CUSTOM_FIELDS.includes(f) && (f !== 'flowlabel' || algorithm.startsWith('linux-')));
     if (custom !== undefined && algorithm !== 'linux-custom') {
       c.fail(`hash field '${custom}' is read by linux-custom only (Linux's policy 3), not by ${algorithm}`, `${path}.hash.fields`, value ?? pair);
     }
     const leaf: LeafSpec = {
       name,
-      vtep,
+      vtep: typeof vtep === 'number' ? vtep : 0,
       asn: asn ?? 0,
       hash: { algorithm, seed: explicitSeed ?? seedFromName(name), fields },
       seedExplicit: explicitSeed !== undefined,
@@ -381,6 +479,7 @@ export function parseTopology(text: string, source: string): Topology {
     };
     const sourcePort = ownPorts.mode ?? ports.mode;
     if (sourcePort !== undefined) leaf.sourcePort = sourcePort;
+    if (typeof vtep !== 'number') leaf.vtep6 = vtep;
     leaves.push(leaf);
     staticNodes.push({ leaf, node: routesNode, path: `${path}.routes` });
   }
@@ -394,14 +493,14 @@ export function parseTopology(text: string, source: string): Topology {
       if (!vrfNames.includes(vrf)) c.fail(`unknown VRF '${vrf}'`, vp, pair.key as YamlNode);
       for (const [prefixText, hops, routePair] of c.entries(perVrf, vp)) {
         const rp = `${vp}.${prefixText}`;
-        const p = c.prefix(routePair.key, rp);
+        const p = c.anyPrefix(routePair.key, rp);
         const nextHops: StaticNextHop[] = [];
         c.seq(hops, rp).forEach((hop, i) => {
           const hp = `${rp}[${i}]`;
-          let via: number | undefined;
+          let via: number | Uint32Array | undefined;
           let weight = 1;
           for (const [key, v] of c.entries(hop, hp, ['via', 'weight'])) {
-            if (key === 'via') via = c.address(v, `${hp}.via`);
+            if (key === 'via') via = c.anyAddress(v, `${hp}.via`);
             else {
               const w = c.scalar(v, `${hp}.weight`);
               if (typeof w !== 'number' || !Number.isInteger(w) || w <= 0) {
@@ -412,27 +511,30 @@ export function parseTopology(text: string, source: string): Topology {
             }
           }
           if (via === undefined) c.fail(`missing required key 'via'`, hp, hop);
-          if (via === leaf.vtep) c.fail(`a static route cannot point at the leaf's own VTEP`, `${hp}.via`, hop);
-          nextHops.push({ via, weight });
+          if (addressKey(via) === addressKey(leaf.vtep6 ?? leaf.vtep)) c.fail(`a static route cannot point at the leaf's own VTEP`, `${hp}.via`, hop);
+          // A via of the other family than the prefix is allowed, as Linux takes `ip -6 route add ... via inet A`.
+          nextHops.push(typeof via === 'number' ? { via, weight } : { via: 0, via6: via, weight });
         });
         if (nextHops.length === 0) c.fail('a static route needs at least one next-hop', rp, hops);
-        leaf.routes.push({ vrf, prefix: p.prefix, length: p.length, nextHops });
+        const route: StaticRoute = { vrf, prefix: p.prefix, length: p.length, nextHops };
+        if (p.prefix6) route.prefix6 = p.prefix6;
+        leaf.routes.push(route);
       }
     }
   }
 
   // vms
   const vms: VmSpec[] = [];
-  const addressSeen = new Map<number, string>();
+  const addressSeen = new Map<string, string>();
   if (vmsNode !== null) {
     for (const [name, value, pair] of c.entries(vmsNode, 'vms')) {
       const path = `vms.${name}`;
       let leaf: string | undefined;
       let vrf: string | undefined;
-      let addr: { prefix: number; length: number; address: number } | undefined;
+      let addr: AnyPrefix | undefined;
       let asn = 0;
       let routerId: number | undefined;
-      const announce: { prefix: number; length: number }[] = [];
+      const announce: Announcement[] = [];
       for (const [key, v] of c.entries(value, path, ['leaf', 'vrf', 'address', 'asn', 'router-id', 'announce'])) {
         const p = `${path}.${key}`;
         if (key === 'leaf') {
@@ -442,27 +544,41 @@ export function parseTopology(text: string, source: string): Topology {
           vrf = c.string(v, p);
           if (!vrfNames.includes(vrf)) c.fail(`unknown VRF '${vrf}'`, p, v);
         } else if (key === 'address') {
-          addr = c.prefix(v, p, false);
-          if (addr.length > 31) c.fail(`VM address '${c.string(v, p)}' needs a point-to-point prefix (/31 or shorter)`, p, v);
-          if (addr.length < 31 && (addr.address === addr.prefix || addr.address === (addr.prefix | ~(0xffffffff << (32 - addr.length) >>> 0)) >>> 0)) {
-            c.fail(`VM address '${c.string(v, p)}' is the subnet's network or broadcast address`, p, v);
+          addr = c.anyPrefix(v, p, false);
+          if (addr.address6 !== undefined) {
+            const a6 = addr.address6;
+            if (addr.length > 127) c.fail(`VM address '${c.string(v, p)}' needs a point-to-point prefix (/127 or shorter)`, p, v);
+            // RFC 6164 /127s use both addresses; in a wider subnet the all-zero host is the Subnet-Router anycast.
+            if (addr.length < 127 && a6.every((w, i) => w === addr!.prefix6![i])) {
+              c.fail(`VM address '${c.string(v, p)}' is the subnet's Subnet-Router anycast address`, p, v);
+            }
+          } else {
+            if (addr.length > 31) c.fail(`VM address '${c.string(v, p)}' needs a point-to-point prefix (/31 or shorter)`, p, v);
+            if (addr.length < 31 && (addr.address === addr.prefix || addr.address === (addr.prefix | ~(0xffffffff << (32 - addr.length) >>> 0)) >>> 0)) {
+              c.fail(`VM address '${c.string(v, p)}' is the subnet's network or broadcast address`, p, v);
+            }
           }
-          const other = addressSeen.get(addr.address);
+          const key = addressKey(addr.address6 ?? addr.address);
+          const other = addressSeen.get(key);
           if (other !== undefined) c.fail(`address already used by ${other}`, p, v);
-          addressSeen.set(addr.address, name);
+          addressSeen.set(key, name);
         } else if (key === 'asn') asn = c.integer(v, p, 1, 4294967295, 'ASN');
         else if (key === 'router-id') routerId = c.address(v, p);
         else {
           c.seq(v, p).forEach((item, i) => {
-            const q = c.prefix(item, `${p}[${i}]`);
-            announce.push({ prefix: q.prefix, length: q.length });
+            const q = c.anyPrefix(item, `${p}[${i}]`);
+            announce.push(q.prefix6 ? { prefix: 0, prefix6: q.prefix6, length: q.length } : { prefix: q.prefix, length: q.length });
           });
         }
       }
       if (leaf === undefined) c.fail(`missing required key 'leaf'`, path, value ?? pair);
       if (vrf === undefined) c.fail(`missing required key 'vrf'`, path, value ?? pair);
       if (addr === undefined) c.fail(`missing required key 'address'`, path, value ?? pair);
-      const vm: VmSpec = { name, leaf, vrf, address: addr.address, length: addr.length, peer: peerOf(addr), asn, announce };
+      const vm: VmSpec = { name, leaf, vrf, address: addr.address, length: addr.length, peer: addr.address6 ? 0 : peerOf(addr), asn, announce };
+      if (addr.address6) {
+        vm.address6 = addr.address6;
+        vm.peer6 = peerOf6(addr.address6, addr.prefix6!, addr.length);
+      }
       if (routerId !== undefined) vm.routerId = routerId;
       vms.push(vm);
     }
@@ -505,6 +621,23 @@ function peerOf(addr: { prefix: number; length: number; address: number }): numb
   // A wider subnet: the leaf takes the first host address, or the second when the VM has the first.
   const first = (addr.prefix + 1) >>> 0;
   return first === addr.address ? (first + 1) >>> 0 : first;
+}
+
+/**
+ * The leaf's side of an IPv6 VM subnet: on a /127 the other address (RFC 6164); on a wider subnet the first host
+ * after the Subnet-Router anycast address (network + 1), or network + 2 when the VM has network + 1. A subnet of
+ * /126 or wider has at least two host bits, so adding 1 or 2 to the last word never carries.
+ */
+function peerOf6(address: Uint32Array, network: Uint32Array, length: number): Uint32Array {
+  const peer = Uint32Array.from(address);
+  if (length === 127) {
+    peer[3] = (address[3]! ^ 1) >>> 0;
+    return peer;
+  }
+  peer.set(network);
+  peer[3] = (network[3]! + 1) >>> 0;
+  if (peer.every((w, i) => w === address[i])) peer[3] = (network[3]! + 2) >>> 0;
+  return peer;
 }
 
 /** A `hash: { algorithm?, seed?, fields? }` mapping (a leaf's, the defaults', a spine's). */

@@ -3,7 +3,8 @@
 import { UsageError } from '../errors.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../wire/ipv4.js';
 import { IndexPermutation } from './permutation.js';
-import { Rng } from './prng.js';
+import { mix2, Rng } from './prng.js';
+import { IPPROTO_ICMPV6 } from '../wire/ipv6.js';
 
 export const PATTERNS = ['uniform', 'zipf', 'sequential-ports', 'single-source', 'same-subnet'] as const;
 export type Pattern = (typeof PATTERNS)[number];
@@ -46,7 +47,26 @@ function clientHost(h: number): number {
   return (CLIENT_NET + subnet * 256 + (h - subnet * HOSTS_PER_24) + 1) >>> 0;
 }
 
-/** A flow set: flow i is (src[i], dst[i], proto[i], sport[i], dport[i]); ports are 0 for ICMP. */
+/**
+ * IPv6 clients mirror the IPv4 ones: 10.A.B.H is 2001:db8:c1:AB::H (A.B the 16-bit subnet index, H the host), so
+ * every pattern keeps its shape (same-subnet: one /64; single-source: one address).
+ */
+export const CLIENT6_WORD0 = 0x20010db8;
+export const CLIENT6_WORD1 = 0x00c10000;
+
+/** The IPv6 client of an IPv4 client address, into `out` at word offset `at`. */
+export function client6Of(v4: number, out: Uint32Array, at: number): void {
+  out[at] = CLIENT6_WORD0;
+  out[at + 1] = (CLIENT6_WORD1 | ((v4 >>> 8) & 0xffff)) >>> 0;
+  out[at + 2] = 0;
+  out[at + 3] = v4 & 0xff;
+}
+
+/**
+ * A flow set: flow i is (src[i], dst[i], proto[i], sport[i], dport[i]); ports are 0 for ICMP. An IPv6 set (made
+ * with `dst6`) also has src6 (4 words per flow, flow i at 4i), dst6 (4 words, every flow's) and a flow label per
+ * flow; its src holds the IPv4 client each IPv6 source mirrors, its dst is 0, and its ICMP flows are ICMPv6 (58).
+ */
 export interface FlowSet {
   count: number;
   src: Uint32Array;
@@ -54,6 +74,9 @@ export interface FlowSet {
   proto: Uint8Array;
   sport: Uint16Array;
   dport: Uint16Array;
+  src6?: Uint32Array;
+  dst6?: Uint32Array;
+  flowLabel?: Uint32Array;
 }
 
 export interface FlowOptions {
@@ -63,6 +86,8 @@ export interface FlowOptions {
   seed: number;
   /** u32 destination address (every flow goes to it: the service) */
   dst: number;
+  /** An IPv6 destination (4 words): the flows are IPv6, and `dst` is ignored. */
+  dst6?: Uint32Array;
   proto: ProtoChoice;
 }
 
@@ -138,7 +163,7 @@ const P_UDP = 0;
 const P_TCP = 1;
 const P_ICMP = 2;
 const PROTO_NUMBERS = [IPPROTO_UDP, IPPROTO_TCP, IPPROTO_ICMP];
-const PROTO_NAMES = ['udp', 'tcp', 'icmp'];
+const PROTO_NAMES = ['udp', 'tcp', 'icmp', 'icmpv6'];
 
 function capacities(space: KeySpace, proto: ProtoChoice): number[] {
   const withPorts = space.hosts * space.ports;
@@ -189,7 +214,7 @@ export function makeFlows(o: FlowOptions): FlowSet {
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) {
     throw new UsageError(`seed ${String(o.seed)} is not an integer in 0..4294967295`, '--seed');
   }
-  if (!Number.isInteger(o.dst) || o.dst < 0 || o.dst > 0xffffffff) {
+  if (o.dst6 === undefined && (!Number.isInteger(o.dst) || o.dst < 0 || o.dst > 0xffffffff)) {
     throw new UsageError(`destination ${String(o.dst)} is not an IPv4 address`, '--dst');
   }
   const rng = new Rng(o.seed, 0x666c6f77); // "flow"
@@ -236,9 +261,27 @@ export function makeFlows(o: FlowOptions): FlowSet {
       set.dport[i] = p === P_UDP ? UDP_SERVICE_PORT : TCP_SERVICE_PORT;
     }
   }
+  if (o.dst6 !== undefined) toIpv6(set, o.dst6, o.seed);
   return set;
 }
 
+/**
+ * Makes a flow set IPv6: sources mirrored (client6Of), ICMP as ICMPv6, and a flow label per flow as a Linux host
+ * sets one (auto_flowlabels: a 20-bit hash of the flow, never 0), from the flow index and the seed.
+ */
+function toIpv6(set: FlowSet, dst6: Uint32Array, seed: number): void {
+  const n = set.count;
+  set.src6 = new Uint32Array(4 * n);
+  set.dst6 = Uint32Array.from(dst6);
+  set.flowLabel = new Uint32Array(n);
+  set.dst.fill(0);
+  for (let i = 0; i < n; i++) {
+    client6Of(set.src[i]!, set.src6, 4 * i);
+    if (set.proto[i] === IPPROTO_ICMP) set.proto[i] = IPPROTO_ICMPV6;
+    set.flowLabel[i] = (mix2(i, seed ^ 0x464c424c) & 0xfffff) || 1; // "FLBL"
+  }
+}
+
 export function protoChoiceName(p: number): string {
-  return PROTO_NAMES[PROTO_NUMBERS.indexOf(p)] ?? String(p);
+  return PROTO_NAMES[p === IPPROTO_ICMPV6 ? 3 : PROTO_NUMBERS.indexOf(p)] ?? String(p);
 }

@@ -6,7 +6,8 @@ import { PcapRun, RecordBatch } from '../../src/capture/reader.js';
 import { Engine } from '../../src/engine/engine.js';
 import { converge } from '../../src/fabric/converge.js';
 import { loadTopology } from '../../src/fabric/topology.js';
-import { benchCaptureBuffer } from '../../bench/captures.js';
+import { DUAL_STACK_YAML, benchCaptureBuffer } from '../../bench/captures.js';
+import { parseTopology } from '../../src/fabric/topology.js';
 import { CaptureReader } from '../../src/capture/reader.js';
 import { expectSameEngine } from '../engine/state.js';
 import { prng } from '../helpers.js';
@@ -16,21 +17,23 @@ const fabric = converge(loadTopology());
 
 /** The bytes the fast path tests: EtherType, version/IHL, total length, flags/fragment, protocol, ports, addresses. */
 const HOT_BYTES = [12, 13, 14, 16, 17, 20, 21, 23, 34, 35, 36, 37, 26, 30];
+/** The IPv6 fast path's: EtherType, version and flow label, payload length, next header, ports, address words. */
+const HOT_BYTES6 = [12, 13, 14, 15, 16, 17, 18, 19, 20, 54, 55, 56, 57, 22, 37, 38, 53];
 
 /** Flips up to two of the frame at buf[off..off + capLen)'s hot bytes, to values that matter to the fast path. */
-function flipHotBytes(buf: Uint8Array, off: number, capLen: number, rand: () => number): void {
+function flipHotBytes(buf: Uint8Array, off: number, capLen: number, rand: () => number, hot = HOT_BYTES): void {
   for (let k = Math.floor(rand() * 3); k > 0; k--) {
-    const at = off + HOT_BYTES[Math.floor(rand() * HOT_BYTES.length)]!;
+    const at = off + hot[Math.floor(rand() * hot.length)]!;
     if (at >= off + capLen) continue;
     const pick = rand();
-    buf[at] = pick < 0.3 ? 0 : pick < 0.5 ? 0xff : pick < 0.6 ? 0x45 : pick < 0.7 ? 0x12 /* 4789 >> 8 */ : pick < 0.8 ? 0xb5 : Math.floor(rand() * 256);
+    buf[at] = pick < 0.3 ? 0 : pick < 0.5 ? 0xff : pick < 0.6 ? (hot === HOT_BYTES ? 0x45 : 0x60) : pick < 0.7 ? 0x12 /* 4789 >> 8 */ : pick < 0.8 ? 0xb5 : pick < 0.85 ? 0x86 : pick < 0.9 ? 0x2c : Math.floor(rand() * 256);
   }
 }
 
 /** Frames from the bench builder (client TCP/UDP, VXLAN, ARP, cut short, no route), then bytes flipped at random. */
-function mutatedBatches(seed: number, count: number): RecordBatch[] {
+function mutatedBatches(seed: number, count: number, ipv6: 'none' | 'mixed' = 'none'): RecordBatch[] {
   const rand = prng(seed);
-  const capture = benchCaptureBuffer({ packets: count, flows: 500, mixEvery: 3, seed });
+  const capture = benchCaptureBuffer({ packets: count, flows: 500, mixEvery: 3, seed, ipv6 });
   const reader = CaptureReader.fromBuffer(capture);
   const batches: RecordBatch[] = [];
   for (;;) {
@@ -40,7 +43,7 @@ function mutatedBatches(seed: number, count: number): RecordBatch[] {
     const buf = Uint8Array.from(b.buf);
     b.buf = buf;
     for (let i = 0; i < b.count; i++) {
-      flipHotBytes(buf, b.offset[i]!, b.capLen[i]!, rand);
+      flipHotBytes(buf, b.offset[i]!, b.capLen[i]!, rand, ipv6 !== 'none' && rand() < 0.7 ? HOT_BYTES6 : HOT_BYTES);
       if (rand() < 0.05) b.capLen[i] = Math.floor(rand() * (b.capLen[i]! + 1));
       if (rand() < 0.03) b.linkType[i] = [101, 228, 113, 276, 1][Math.floor(rand() * 5)]!;
     }
@@ -49,21 +52,32 @@ function mutatedBatches(seed: number, count: number): RecordBatch[] {
   return batches;
 }
 
+/** Mutated frames through an engine with the fast path and one without: the same results, column by column. */
+function fastEqualsSlow(f: typeof fabric, seed: number, ipv6: 'none' | 'mixed'): Engine {
+  const batches = mutatedBatches(seed, 30_000, ipv6);
+  const fast = new Engine(f);
+  const slow = new Engine(f, { fastPath: false });
+  for (const b of batches) {
+    fast.processBatch(b);
+    slow.processBatch(b);
+  }
+  expectSameEngine(fast, slow);
+  // Enough of each case to mean something: many skipped frames, many forwarded flows.
+  expect(fast.skipped.reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
+  expect(fast.flows.size).toBeGreaterThan(1000);
+  return fast;
+}
+
 describe('engine fast path', () => {
   it('forwards mutated frames of every shape exactly as the decoder path does', () => {
-    for (const seed of [1, 2, 3]) {
-      const batches = mutatedBatches(seed, 30_000);
-      const fast = new Engine(fabric);
-      const slow = new Engine(fabric, { fastPath: false });
-      for (const b of batches) {
-        fast.processBatch(b);
-        slow.processBatch(b);
-      }
-      expectSameEngine(fast, slow);
-      const n = fast.flows.size;
-      // Enough of each case to mean something: many skipped frames, many forwarded flows.
-      expect(fast.skipped.reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
-      expect(n).toBeGreaterThan(1000);
+    for (const seed of [1, 2, 3]) fastEqualsSlow(fabric, seed, 'none');
+  });
+
+  it('forwards mutated IPv6 and IPv4 frames on a dual-stack fabric exactly as the decoder path does (flow labels hashed or not)', () => {
+    const dual = converge(parseTopology(DUAL_STACK_YAML.replace('ingress:', 'defaults: { hash: { algorithm: linux-l3 } }\ningress:'), 'dual.yaml'));
+    expect(dual.readsFlowLabel).toBe(true);
+    for (const f of [dual, converge(parseTopology(DUAL_STACK_YAML, 'dual.yaml'))]) {
+      for (const seed of [7, 8]) expect(fastEqualsSlow(f, seed, 'mixed').addrs.count).toBeGreaterThan(500);
     }
   });
 });

@@ -4,6 +4,7 @@
 import { expect } from 'vitest';
 import { FLOW_COLUMNS, PATH_COLUMNS, flowColumns, type FlowColumnName, type PathColumnName } from '../../src/engine/columns.js';
 import type { Engine } from '../../src/engine/engine.js';
+import { FlowTable } from '../../src/engine/flowtable.js';
 
 export interface EngineState {
   packets: number;
@@ -11,6 +12,8 @@ export interface EngineState {
   skipped: number[];
   size: number;
   columns: Record<string, number[]>;
+  /** per flow: an IPv6 flow's source (flow label) and destination as text, '' for IPv4 (its ids are in columns) */
+  addresses: string[];
 }
 
 export function engineState(e: Engine): EngineState {
@@ -23,13 +26,17 @@ export function engineState(e: Engine): EngineState {
     for (let f = 0; f < flows.size; f++) for (let w = 0; w < width; w++) col.push(e.paths[name][flows.path[f]! * width + w]!);
     columns[name] = col;
   }
-  return { packets: e.packets, bytes: e.bytes, skipped: [...e.skipped], size: e.flows.size, columns };
+  const addresses = Array.from(flows.meta, (meta, f) =>
+    FlowTable.isIpv6(meta) ? `${e.addrs.text(flows.src[f]!)} (${e.addrs.labelOf(flows.src[f]!)}) > ${e.addrs.text(flows.dst[f]!)}` : '',
+  );
+  return { packets: e.packets, bytes: e.bytes, skipped: [...e.skipped], size: e.flows.size, columns, addresses };
 }
 
 /** Every total and every per-flow column equal (a column named in the failure). */
 export function expectSameEngine(a: Engine, b: Engine): void {
   const sa = engineState(a);
   const sb = engineState(b);
-  expect({ ...sa, columns: undefined }).toEqual({ ...sb, columns: undefined });
+  expect({ ...sa, columns: undefined, addresses: undefined }).toEqual({ ...sb, columns: undefined, addresses: undefined });
+  expect(sa.addresses, 'IPv6 addresses').toEqual(sb.addresses);
   for (const name of Object.keys(sa.columns)) expect(sa.columns[name], name).toEqual(sb.columns[name]);
 }

@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { benchCaptureBuffer, writeBenchCapture } from '../../bench/captures.js';
+import { DUAL_STACK_YAML, benchCaptureBuffer, writeBenchCapture } from '../../bench/captures.js';
 import { converge } from '../../src/fabric/converge.js';
-import { loadTopology } from '../../src/fabric/topology.js';
+import { loadTopology, parseTopology } from '../../src/fabric/topology.js';
 import { writeFlowsCsv } from '../../src/analysis/flows-csv.js';
 import { replayCapture } from '../../src/engine/replay.js';
 import { SMALL_INPUT_BYTES, defaultWorkers, replayParallel, startReplayWorkers } from '../../src/engine/workers.js';
@@ -36,7 +36,7 @@ describe('replay on several engines equals one engine', () => {
   it('the capture has every kind of frame the merge must keep apart', async () => {
     const { report } = await replayCapture(MIXED, fabric);
     expect(report.packets).toBe(60_000);
-    for (const reason of ['not-ipv4', 'truncated', 'no-route', 'unknown-vni']) expect(report.skipped[reason]).toBeGreaterThan(0);
+    for (const reason of ['not-ip', 'truncated', 'no-route', 'unknown-vni']) expect(report.skipped[reason]).toBeGreaterThan(0);
     expect(report.vteps.find((v) => v.name === 'leaf-3')!.flows).toBeGreaterThan(report.vteps.find((v) => v.name === 'leaf-1')!.flows);
   });
 
@@ -70,6 +70,27 @@ describe('replay on several engines equals one engine', () => {
       for (let w = 1; w < workers; w++) expect(r.unitsByEngine[w]).toBeGreaterThan(0);
       expect(renderJson(r.report)).toBe(renderJson(single.report));
       expect(flowsCsv(r.engine)).toBe(flowsCsv(single.engine));
+    }
+  });
+
+  it('IPv6 and mixed captures on a dual-stack fabric (IPv6 underlay, flow labels hashed or not): workers 2 and 3 give one engine exactly', async () => {
+    const dual = [DUAL_STACK_YAML, DUAL_STACK_YAML.replace('ingress:', 'defaults: { hash: { algorithm: linux-l3 } }\ningress:')].map((y) => converge(parseTopology(y, 'dual.yaml')));
+    for (const ipv6 of ['all', 'mixed'] as const) {
+      const file = join(dir, `v6-${ipv6}.pcap`);
+      writeFileSync(file, benchCaptureBuffer({ packets: 40_000, flows: 3000, mixEvery: 7, seed: 9, ipv6 }));
+      for (const f of dual) {
+        const single = await replayCapture(file, f);
+        const json = renderJson(single.report);
+        const csv = flowsCsv(single.engine);
+        expect(csv).toContain('2001:db8:100::10');
+        expect(single.report.unrouted.map((u) => u.address)).toContain('2001:db8:dead::1');
+        for (const [workers, runs] of [[2, true], [3, true], [2, false]] as const) {
+          const r = await replayParallel(file, f, { workers, runs, readBufferBytes: 64 << 10, chunkRecords: 700, chunkDataBytes: 64 << 10, awaitWorkers: true });
+          for (let w = 1; w < workers; w++) expect(r.unitsByEngine[w], `worker ${w - 1} took chunks`).toBeGreaterThan(0);
+          expect(renderJson(r.report)).toBe(json);
+          expect(flowsCsv(r.engine)).toBe(csv);
+        }
+      }
     }
   });
 

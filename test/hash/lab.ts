@@ -5,6 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { removeStaleNamespaces, run } from './netns.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../src/wire/ipv4.js';
+import { writeIpv6Header } from '../../src/wire/ipv6.js';
+import { u32 } from '../helpers.js';
 
 export const ROUTE4 = '198.51.100.0/24';
 export const ROUTE6 = '2001:db8:100::/64';
@@ -115,3 +118,39 @@ export class RouterLab {
     });
   }
 }
+
+/** An IPv6 frame to R: a chain of extension headers, then UDP or TCP, then the probe's id in the last 4 bytes. */
+export function probeFrame(rand: () => number, id: number, dstMac: string): Uint8Array {
+  const types = [0, 60, 43, 44, 51].filter(() => u32(rand) % 3 === 0);
+  const upper = u32(rand) & 1 ? IPPROTO_UDP : IPPROTO_TCP;
+  const parts: number[][] = [];
+  let laterFragment = false;
+  types.forEach((t, i) => {
+    const next = i + 1 < types.length ? types[i + 1]! : upper;
+    if (t === 44) {
+      const offset8 = u32(rand) % 3 === 0 ? 1 + (u32(rand) % 500) : 0;
+      laterFragment = offset8 > 0;
+      parts.push([next, 0, (offset8 << 3) >>> 8, ((offset8 << 3) & 0xf8) | 1, 0, 0, 0x12, 0x34]);
+    } else if (t === 51) {
+      const spi = [u32(rand) & 255, u32(rand) & 255, u32(rand) & 255, 1 + (u32(rand) & 254)];
+      parts.push([next, 4, 0, 0, ...spi, 0, 0, 0, 1, ...new Array<number>(12).fill(0)]); // 24 bytes
+    } else if (t === 43) {
+      parts.push([next, 0, 4, 0, 0, 0, 0, 0]); // segment routing header type 4, segments left 0
+    } else {
+      parts.push([next, 0, 1, 4, 0, 0, 0, 0]); // PadN
+    }
+    if (laterFragment) types.length = i + 1; // nothing after a later fragment's header but data
+  });
+  const l4 = upper === IPPROTO_UDP ? [u32(rand) & 255, u32(rand) & 255, u32(rand) & 255, u32(rand) & 255, 0, 12, 0, 0]
+    : [u32(rand) & 255, u32(rand) & 255, u32(rand) & 255, u32(rand) & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0];
+  const payload = [...parts.flat(), ...l4, id >>> 24, (id >>> 16) & 255, (id >>> 8) & 255, id & 255];
+  const frame = new Uint8Array(14 + 40 + payload.length);
+  frame.set(dstMac.split(':').map((h) => parseInt(h, 16)), 0);
+  frame.set([0x02, 0, 0, 0, 0, 0x99, 0x86, 0xdd], 6);
+  const src = Uint32Array.of((0x24000000 | (u32(rand) & 0xffffff)) >>> 0, u32(rand), u32(rand), u32(rand));
+  const dst = Uint32Array.of(0x20010db8, 0x01000000, u32(rand), u32(rand));
+  writeIpv6Header(frame, 14, 0, u32(rand) & 0xfffff, payload.length, types[0] ?? upper, 64, src, dst);
+  frame.set(payload, 54);
+  return frame;
+}
+

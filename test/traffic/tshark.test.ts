@@ -1,38 +1,18 @@
 // Differential check against Wireshark: tshark reads generated captures without malformed packets, bad checksums
 // or expert warnings, and sees the 5-tuples and VNIs we wrote.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadTopology } from '../../src/fabric/topology.js';
-import { TrafficGenerator, generateCapture, type GenerateOptions } from '../../src/traffic/generator.js';
+import { TrafficGenerator, type GenerateOptions } from '../../src/traffic/generator.js';
+import { CHECK, NOTE_OR_WORSE, captureDir, tsharkRun as run } from './tshark-run.js';
 import { planUnderlay } from '../../src/traffic/underlay.js';
 import { formatIpv4, tryParseIpv4 } from '../../src/wire/ipv4.js';
 import { haveTool } from '../helpers.js';
 
-const CHECK = ['-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE'];
-/** Wireshark's expert severities: chat 0x200000, note 0x400000, warn 0x600000, error 0x800000. */
-const NOTE_OR_WORSE = 0x400000;
 const DST = tryParseIpv4('192.168.100.10');
 
 const tshark = haveTool('tshark', ['-v']);
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ecmp-tshark-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function run(args: string[]): string {
-  return execFileSync('tshark', args, { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-}
-
-function capture(name: string, o: GenerateOptions): string {
-  const path = join(dir, name);
-  writeFileSync(path, generateCapture(o));
-  return path;
-}
+const { capture } = captureDir('ecmp-tshark-');
 
 describe.skipIf(!tshark)('tshark reads generated captures', () => {
   for (const pattern of ['zipf', 'sequential-ports', 'same-subnet'] as const) {

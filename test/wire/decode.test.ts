@@ -7,7 +7,7 @@ import {
   FrameKey,
   REASON_MALFORMED,
   REASON_NAMES,
-  REASON_NOT_IPV4,
+  REASON_NOT_IP,
   REASON_OK,
   REASON_TRUNCATED,
   REASON_UNSUPPORTED_LINKTYPE,
@@ -25,11 +25,15 @@ function decode(b: Uint8Array, linkType = 1, vxlanPort = 4789, off = 0, capLen =
 const ETH = '020000000002 020000000001';
 const IP_UDP = '4500 001c 0001 0000 4011 0000 0a000001 c0a8640a';
 const UDP = '9c40 01bb 0008 0000';
+// fd00::1:40000 → 2001:db8::a:443 UDP, flow label 0x12345, hop limit 64
+const IP6_ADDRS = 'fd000000 00000000 00000000 00000001 20010db8 00000000 00000000 0000000a';
+const IP6_UDP = '60012345 00081140' + IP6_ADDRS;
+const V6_KEY = { reason: 0, family: 6, proto: 17, sport: 40000, dport: 443, flowLabel: 0x12345, fragment: false };
 
 describe('decodeFrame on byte literals', () => {
   it('names its reasons', () => {
-    expect(REASON_NAMES).toEqual(['ok', 'truncated', 'not-ipv4', 'malformed', 'unsupported-linktype', 'bad-erspan', 'bad-gre']);
-    expect([REASON_OK, REASON_TRUNCATED, REASON_NOT_IPV4, REASON_MALFORMED, REASON_UNSUPPORTED_LINKTYPE]).toEqual([0, 1, 2, 3, 4]);
+    expect(REASON_NAMES).toEqual(['ok', 'truncated', 'not-ip', 'malformed', 'unsupported-linktype', 'bad-erspan', 'bad-gre']);
+    expect([REASON_OK, REASON_TRUNCATED, REASON_NOT_IP, REASON_MALFORMED, REASON_UNSUPPORTED_LINKTYPE]).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('Ethernet / IPv4 / UDP', () => {
@@ -48,30 +52,68 @@ describe('decodeFrame on byte literals', () => {
     expect(decode(hex(ETH + '8100 0064 0800' + IP_UDP + UDP))).toMatchObject({ reason: 0, l3Offset: 18, sport: 40000 });
     expect(decode(hex(ETH + '88a8 0014 8100 012c 0800' + IP_UDP + UDP))).toMatchObject({ reason: 0, l3Offset: 22 });
     expect(decode(hex(ETH + '8100 0014 8100 012c 0800' + IP_UDP + UDP))).toMatchObject({ reason: 0, l3Offset: 22 });
-    expect(decode(hex(ETH + '88a8 0001 8100 0002 8100 0003 0800' + IP_UDP + UDP)).reason).toBe(REASON_NOT_IPV4);
+    expect(decode(hex(ETH + '88a8 0001 8100 0002 8100 0003 0800' + IP_UDP + UDP)).reason).toBe(REASON_NOT_IP);
   });
 
-  it('ARP, IPv6 and 802.3 lengths are not IPv4', () => {
-    expect(decode(hex(ETH + '0806' + '0001080006040001')).reason).toBe(REASON_NOT_IPV4);
-    expect(decode(hex(ETH + '86dd' + '6000000000081101')).reason).toBe(REASON_NOT_IPV4);
-    expect(decode(hex(ETH + '0026' + 'aaaa03000000')).reason).toBe(REASON_NOT_IPV4);
+  it('ARP and 802.3 lengths are not IP; IPv6 is decoded', () => {
+    expect(decode(hex(ETH + '0806' + '0001080006040001')).reason).toBe(REASON_NOT_IP);
+    expect(decode(hex(ETH + '0026' + 'aaaa03000000')).reason).toBe(REASON_NOT_IP);
+    expect(decode(hex(ETH + '86dd' + IP6_UDP + UDP))).toMatchObject(V6_KEY);
+    expect(decode(hex(ETH + '86dd' + '6000000000081101')).reason).toBe(REASON_TRUNCATED);
+    expect(decode(hex(ETH + '86dd' + '4' + IP6_UDP.slice(1) + UDP)).reason).toBe(REASON_MALFORMED);
+  });
+
+  it('IPv6: addresses as words, the flow label, hop limit, length; VLAN and QinQ', () => {
+    const k = decode(hex(ETH + '86dd' + IP6_UDP + UDP));
+    expect([...k.src6]).toEqual([0xfd000000, 0, 0, 1]);
+    expect([...k.dst6]).toEqual([0x20010db8, 0, 0, 0x0a]);
+    expect(k).toMatchObject({ l3Offset: 14, src: 0, dst: 0, ttl: 64, ipTotalLength: 48 });
+    expect(decode(hex(ETH + '8100 0064 86dd' + IP6_UDP + UDP))).toMatchObject({ ...V6_KEY, l3Offset: 18 });
+    expect(decode(hex(ETH + '88a8 0014 8100 012c 86dd' + IP6_UDP + UDP))).toMatchObject({ ...V6_KEY, l3Offset: 22 });
+    // padding past the payload length is not the packet's; a payload length past the capture is truncated
+    expect(decode(hex(ETH + '86dd' + IP6_UDP + UDP + '0000'))).toMatchObject(V6_KEY);
+    expect(decode(hex(ETH + '86dd' + IP6_UDP.replace('00081140', '000c1140') + UDP)).reason).toBe(REASON_OK);
+    expect(decode(hex(ETH + '86dd' + IP6_UDP.replace('00081140', '00021140') + UDP))).toMatchObject({ reason: 0, sport: 0, dport: 0 });
+  });
+
+  it('IPv6 extension headers: ports past them, fragments with ports 0, AH and ESP by their SPI, ICMPv6 without', () => {
+    const v6 = (nh: string, len: number, rest: string): Uint8Array => hex(ETH + '86dd' + `60012345${len.toString(16).padStart(4, '0')}${nh}40` + IP6_ADDRS + rest);
+    const hbh = (nh: string): string => nh + '00 0104 00000000';
+    expect(decode(v6('00', 16, hbh('11') + UDP))).toMatchObject({ ...V6_KEY, fragment: false });
+    expect(decode(v6('3c', 24, '2b00 0104 00000000' + '1100 0104 00000000' + UDP))).toMatchObject(V6_KEY); // dstopts, routing
+    expect(decode(v6('2c', 16, '1100 0001 0000004d' + UDP))).toMatchObject({ reason: 0, proto: 17, sport: 0, dport: 0, fragment: true });
+    expect(decode(v6('2c', 16, '1100 0068 0000004d' + UDP))).toMatchObject({ reason: 0, proto: 17, sport: 0, dport: 0, fragment: true });
+    expect(decode(v6('33', 20, '1101 0000 12345678 00000000' + UDP))).toMatchObject({ reason: 0, proto: 51, sport: 0x1234, dport: 0x5678 });
+    expect(decode(v6('32', 8, 'deadbeef 00000001'))).toMatchObject({ reason: 0, proto: 50, sport: 0xdead, dport: 0xbeef });
+    expect(decode(v6('3a', 8, '8000 0000 0009 0001'))).toMatchObject({ reason: 0, proto: 58, sport: 0, dport: 0 });
+    expect(decode(v6('3b', 0, ''))).toMatchObject({ reason: 0, proto: 59, sport: 0, dport: 0 });
+    // cut inside an extension header by the capture: truncated; by the payload length: malformed
+    expect(decode(v6('00', 16, hbh('11').slice(0, 8))).reason).toBe(REASON_TRUNCATED);
+    expect(decode(v6('00', 4, hbh('11') + UDP)).reason).toBe(REASON_MALFORMED);
+    // 16 extension headers are more than Linux's dissector walks
+    expect(decode(v6('3c', 128, '3c00 0104 00000000'.repeat(16) + UDP)).reason).toBe(REASON_MALFORMED);
   });
 
   it('raw IPv4 (101, 228) and raw IPv6', () => {
     expect(decode(hex(IP_UDP + UDP), 101)).toMatchObject({ reason: 0, l3Offset: 0, sport: 40000, dport: 443 });
     expect(decode(hex(IP_UDP + UDP), 228)).toMatchObject({ reason: 0, src: 0x0a000001 });
-    expect(decode(hex('6000000000081101'), 101).reason).toBe(REASON_NOT_IPV4);
-    expect(decode(hex('6000000000081101'), 228).reason).toBe(REASON_MALFORMED);
-    expect(decode(hex('6000000000081101'), 229).reason).toBe(REASON_NOT_IPV4);
+    expect(decode(hex(IP6_UDP + UDP), 101)).toMatchObject({ ...V6_KEY, l3Offset: 0 });
+    expect(decode(hex(IP6_UDP + UDP), 12)).toMatchObject(V6_KEY);
+    expect(decode(hex(IP6_UDP + UDP), 228).reason).toBe(REASON_MALFORMED);
+    expect(decode(hex(IP6_UDP + UDP), 229)).toMatchObject({ ...V6_KEY, l3Offset: 0 });
+    expect(decode(hex(IP_UDP + UDP), 229).reason).toBe(REASON_MALFORMED);
     expect(decode(new Uint8Array(0), 101).reason).toBe(REASON_TRUNCATED);
   });
 
-  it('BSD loopback: NULL (0) in either host byte order, LOOP (108) in network order; IPv6 families are not IPv4', () => {
+  it('BSD loopback: NULL (0) in either host byte order, LOOP (108) in network order; the BSD AF_INET6 values', () => {
     expect(decode(hex('02000000' + IP_UDP + UDP), 0)).toMatchObject({ reason: 0, l3Offset: 4, sport: 40000, dport: 443 });
     expect(decode(hex('00000002' + IP_UDP + UDP), 0)).toMatchObject({ reason: 0, l3Offset: 4 });
     expect(decode(hex('00000002' + IP_UDP + UDP), 108)).toMatchObject({ reason: 0, l3Offset: 4, src: 0x0a000001 });
-    expect(decode(hex('02000000' + IP_UDP + UDP), 108).reason).toBe(REASON_NOT_IPV4);
-    for (const af of ['18000000', '1c000000', '1e000000', '0a000000']) expect(decode(hex(af + '6000000000081101'), 0).reason).toBe(REASON_NOT_IPV4);
+    expect(decode(hex('02000000' + IP_UDP + UDP), 108).reason).toBe(REASON_NOT_IP);
+    for (const af of ['18000000', '1c000000', '1e000000', '0000001e']) expect(decode(hex(af + IP6_UDP + UDP), 0)).toMatchObject({ ...V6_KEY, l3Offset: 4 });
+    expect(decode(hex('0000001c' + IP6_UDP + UDP), 108)).toMatchObject(V6_KEY);
+    // Linux's AF_INET6 (10) is no BSD's: Wireshark shows such a frame as data
+    expect(decode(hex('0a000000' + IP6_UDP + UDP), 0).reason).toBe(REASON_NOT_IP);
     expect(decode(hex('020000'), 0).reason).toBe(REASON_TRUNCATED);
   });
 
@@ -80,8 +122,9 @@ describe('decodeFrame on byte literals', () => {
     expect(decode(hex('ff030021' + IP_UDP + UDP), 9)).toMatchObject({ reason: 0, l3Offset: 4 });
     expect(decode(hex('21' + IP_UDP + UDP), 9)).toMatchObject({ reason: 0, l3Offset: 1 });
     expect(decode(hex('ff0321' + IP_UDP + UDP), 50)).toMatchObject({ reason: 0, l3Offset: 3 });
-    expect(decode(hex('0057' + '60000000'), 9).reason).toBe(REASON_NOT_IPV4);
-    expect(decode(hex('c021' + '0101'), 9).reason).toBe(REASON_NOT_IPV4); // LCP
+    expect(decode(hex('0057' + IP6_UDP + UDP), 9)).toMatchObject({ ...V6_KEY, l3Offset: 2 });
+    expect(decode(hex('ff0357' + IP6_UDP + UDP), 50)).toMatchObject({ ...V6_KEY, l3Offset: 3 });
+    expect(decode(hex('c021' + '0101'), 9).reason).toBe(REASON_NOT_IP); // LCP
     expect(decode(hex('ff03'), 9).reason).toBe(REASON_TRUNCATED);
     expect(decode(hex('ff0300'), 9).reason).toBe(REASON_TRUNCATED);
   });
@@ -96,11 +139,13 @@ describe('decodeFrame on byte literals', () => {
     const sll = '0000 0001 0006 020000000001 0000';
     expect(decode(hex(sll + '0800' + IP_UDP + UDP), 113)).toMatchObject({ reason: 0, l3Offset: 16, dport: 443 });
     expect(decode(hex(sll + '8100 0064 0800' + IP_UDP + UDP), 113)).toMatchObject({ reason: 0, l3Offset: 20 });
-    expect(decode(hex(sll + '86dd' + '60000000'), 113).reason).toBe(REASON_NOT_IPV4);
+    expect(decode(hex(sll + '86dd' + IP6_UDP + UDP), 113)).toMatchObject({ ...V6_KEY, l3Offset: 16 });
+    expect(decode(hex(sll + '8100 0064 86dd' + IP6_UDP + UDP), 113)).toMatchObject({ ...V6_KEY, l3Offset: 20 });
     const sll2 = (proto: string): string => proto + '0000 00000002 0001 00 06 020000000001 0000';
     expect(decode(hex(sll2('0800') + IP_UDP + UDP), 276)).toMatchObject({ reason: 0, l3Offset: 20, sport: 40000 });
     expect(decode(hex(sll2('8100') + '0064 0800' + IP_UDP + UDP), 276)).toMatchObject({ reason: 0, l3Offset: 24 });
-    expect(decode(hex(sll2('0806') + '00'), 276).reason).toBe(REASON_NOT_IPV4);
+    expect(decode(hex(sll2('0806') + '00'), 276).reason).toBe(REASON_NOT_IP);
+    expect(decode(hex(sll2('86dd') + IP6_UDP + UDP), 276)).toMatchObject({ ...V6_KEY, l3Offset: 20 });
     expect(decode(hex(sll2('0800').slice(0, 38)), 276).reason).toBe(REASON_TRUNCATED);
   });
 
@@ -184,20 +229,46 @@ describe('decodeFrame on byte literals', () => {
     expect(decode(b)).toMatchObject({ reason: 0, vxlan: false, dport: 4789 });
   });
 
-  it('VXLAN carrying IPv6 inside', () => {
-    const inner = ETH + '86dd' + '6000000000081101';
-    const b = vxlanFrame(hex(inner), 1, 2, 3, 77);
-    expect(decode(b)).toMatchObject({ reason: 0, vxlan: true, vni: 77, innerReason: REASON_NOT_IPV4 });
+  it('a mirror over IPv6: Ethernet over GRE (TEB) and ERSPAN II inside IPv6 are unwrapped to the frame they carry', () => {
+    const inner = ETH + '0800' + IP_UDP + UDP;
+    const teb = '0000 6558' + inner;
+    const t = decode(hex(ETH + '86dd' + `60000000${(hex(teb).length).toString(16).padStart(4, '0')}2f40` + IP6_ADDRS + teb));
+    expect(t).toMatchObject({ reason: 0, family: 4, mirror: 1, src: 0x0a000001, dst: 0xc0a8640a, sport: 40000, dport: 443 });
+    const erspan = '1000 88be 00000001' + '1000 0007 0000 0000' + inner; // GRE with S, sequence 1; ERSPAN II session 7
+    const e = decode(hex(ETH + '86dd' + `60000000${(hex(erspan).length).toString(16).padStart(4, '0')}2f40` + IP6_ADDRS + erspan));
+    expect(e).toMatchObject({ reason: 0, family: 4, mirror: 3, mirrorSession: 7, dport: 443 });
+    // unwrap = false: the GRE packet over IPv6 is the flow
+    decodeFrame(hex(ETH + '86dd' + `60000000${(hex(teb).length).toString(16).padStart(4, '0')}2f40` + IP6_ADDRS + teb), 0, 14 + 40 + hex(teb).length, 1, 4789, key, false);
+    expect(key).toMatchObject({ reason: 0, family: 6, proto: 47, mirror: 0 });
   });
 
-  it('resets every field between frames', () => {
+  it('VXLAN carrying IPv6 inside, and VXLAN over IPv6', () => {
+    const inner = hex(ETH + '86dd' + IP6_UDP + UDP);
+    const k = decode(vxlanFrame(inner, 1, 2, 3, 77));
+    expect(k).toMatchObject({ reason: 0, family: 4, vxlan: true, vni: 77, innerReason: 0, innerFamily: 6, innerProto: 17, innerSport: 40000, innerDport: 443, innerFlowLabel: 0x12345 });
+    expect([...k.innerSrc6, ...k.innerDst6]).toEqual([0xfd000000, 0, 0, 1, 0x20010db8, 0, 0, 0x0a]);
+    expect(decode(vxlanFrame(hex(ETH + '86dd' + '6000000000081101'), 1, 2, 3, 77))).toMatchObject({ vxlan: true, innerReason: REASON_TRUNCATED });
+    // outer IPv6 UDP to 4789 with a VXLAN header, inner IPv4
+    const innerV4 = ETH + '0800' + IP_UDP + UDP;
+    const udpLen = 8 + 8 + innerV4.replace(/\s+/g, '').length / 2;
+    const outer = ETH + '86dd' + `60000000${udpLen.toString(16).padStart(4, '0')}1140` + IP6_ADDRS + `c351 12b5 ${udpLen.toString(16).padStart(4, '0')} 0000` + '08000000 00004d00' + innerV4;
+    const o = decode(hex(outer));
+    expect(o).toMatchObject({ reason: 0, family: 6, proto: 17, sport: 50001, dport: 4789, vxlan: true, vni: 77, innerReason: 0, innerFamily: 4, innerSrc: 0x0a000001, innerDport: 443 });
+    expect(decode(hex(outer).subarray(0, 14 + 40 + 8 + 4)).reason).toBe(REASON_TRUNCATED);
+  });
+
+  it('resets every field between frames (the IPv6 words are meaningful only for family 6, and left as they were)', () => {
     const vx = vxlanFrame(frame(ipv4Packet({ src: 1, dst: 2, proto: 17, sport: 3, dport: 4 })), 5, 6, 7, 8);
     decode(vx);
     expect(key.vxlan).toBe(true);
+    const scalars = (k: FrameKey): Record<string, unknown> => Object.fromEntries(Object.entries(k).filter(([, v]) => !(v instanceof Uint32Array)));
     const k = decode(hex(ETH + '0806' + '00'));
     const fresh = new FrameKey();
-    fresh.reason = REASON_NOT_IPV4;
-    expect({ ...k }).toEqual({ ...fresh });
+    fresh.reason = REASON_NOT_IP;
+    expect(scalars(k)).toEqual(scalars(fresh));
+    decode(vxlanFrame(hex(ETH + '86dd' + IP6_UDP + UDP), 1, 2, 3, 77));
+    expect(scalars(decode(hex(ETH + '0806' + '00')))).toEqual(scalars(fresh));
+    expect(Object.keys(scalars(fresh)).length).toBe(Object.keys(fresh).length - 4);
   });
 });
 
@@ -281,5 +352,52 @@ describe('decodeFrame properties', () => {
       }),
       { seed: 42, numRuns: 3000 },
     );
+  });
+});
+
+describe('decodeFrame on mutated IPv6 frames', () => {
+  const v6 = (nh: string, len: number, rest: string): string => `60012345${len.toString(16).padStart(4, '0')}${nh}40` + IP6_ADDRS + rest;
+  const innerV6 = ETH + '86dd' + IP6_UDP + UDP;
+  const udpLen = 8 + 8 + hex(innerV6).length;
+  const SEEDS = [
+    ETH + '86dd' + IP6_UDP + UDP,
+    ETH + '8100 0064 86dd' + v6('00', 16, '1100 0104 00000000' + UDP),
+    ETH + '86dd' + v6('3c', 32, '2b00 0104 00000000' + '2c00 0104 00000000' + '1100 0001 0000004d' + UDP),
+    ETH + '86dd' + v6('33', 20, '1101 0000 12345678 00000000' + UDP),
+    ETH + '86dd' + v6('11', udpLen, `c351 12b5 ${udpLen.toString(16).padStart(4, '0')} 0000` + '08000000 00004d00' + innerV6),
+  ].map(hex);
+
+  it('flipped bytes and any truncation never throw, and give a known reason with offsets inside the frame', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: SEEDS.length - 1 }),
+        fc.array(fc.record({ at: fc.nat(), value: fc.nat({ max: 255 }) }), { maxLength: 6 }),
+        fc.nat(),
+        (which, flips, cut) => {
+          const b = Uint8Array.from(SEEDS[which]!);
+          for (const f of flips) b[f.at % b.length] = f.value;
+          const k = decode(b, 1, 4789, 0, cut % (b.length + 1));
+          expect(k.reason).toBeLessThan(REASON_NAMES.length);
+          expect(k.l3Offset).toBeLessThanOrEqual(b.length);
+          if (k.vxlan) expect(k.innerL2Offset + k.innerCapLen).toBeLessThanOrEqual(b.length);
+        },
+      ),
+      { seed: 7, numRuns: 20000 },
+    );
+  });
+
+  it('a frame cut anywhere past its ports keeps its key; cut before, it is truncated', () => {
+    // where each key is whole: past the ports; past the fragment header (ports 0); past AH, which the walk crosses
+    const NEED = [14 + 40 + 4, 18 + 40 + 8 + 4, 14 + 40 + 8 + 8 + 8, 14 + 40 + 12];
+    for (const [i, seed] of SEEDS.slice(0, 4).entries()) {
+      const whole = decode(seed);
+      const full = { ...whole, src6: [...whole.src6], dst6: [...whole.dst6] };
+      const need = NEED[i]!;
+      for (let cut = 0; cut < seed.length; cut++) {
+        const k = decode(seed, 1, 4789, 0, cut);
+        if (cut >= need) expect({ ...k, src6: [...k.src6], dst6: [...k.dst6] }).toEqual(full);
+        else expect([cut, k.reason]).toEqual([cut, REASON_TRUNCATED]);
+      }
+    }
   });
 });
