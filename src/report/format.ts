@@ -106,7 +106,7 @@ export function dottedQuad(a: number): string {
 }
 
 /** Known skip reasons first, in SPEC §5's order, then any others alphabetically: deterministic output. */
-export const SKIP_ORDER = ['truncated', 'not-ip', 'no-route', 'unknown-vni'];
+export const SKIP_ORDER = ['truncated', 'not-ipv4', 'no-route', 'unknown-vni'];
 
 export function orderedSkipKeys(skipped: Record<string, number>): string[] {
   const keys = Object.keys(skipped);

@@ -64,8 +64,9 @@ export const REASON_OK = 0;
 /** The captured bytes end inside the headers the key needs. */
 export const REASON_TRUNCATED = 1;
 /**
- * Neither IPv4 nor IPv6: ARP, LLC, a third VLAN tag, a loopback family or PPP protocol of neither, ... (named
- * `not-ipv4` before IPv6 was decoded; renamed so that the name says what is left out).
+ * Neither IPv4 nor IPv6: ARP, LLC, a third VLAN tag, a loopback family or PPP protocol of neither, ... Its name stays
+ * `not-ipv4`, the key SPEC §5's report names (users parse it), although IPv6 frames are decoded now and never count
+ * in it.
  */
 export const REASON_NOT_IP = 2;
 /**
@@ -81,7 +82,7 @@ export const REASON_BAD_GRE = 6;
 export const REASON_NAMES: readonly string[] = Object.freeze([
   'ok',
   'truncated',
-  'not-ip',
+  'not-ipv4',
   'malformed',
   'unsupported-linktype',
   'bad-erspan',
@@ -244,7 +245,7 @@ function versionToIp(buf: Uint8Array, off: number, end: number): number {
 
 /**
  * The BSDs' AF_INET6 values (NetBSD/OpenBSD 24, FreeBSD 28, macOS 30), as libpcap and Wireshark read a NULL or LOOP
- * header. Linux's 10 is not among them (Wireshark shows such a frame as data: no BSD wrote it), so it is `not-ip`.
+ * header. Linux's 10 is not among them (Wireshark shows such a frame as data: no BSD wrote it), so it is `not-ipv4`.
  */
 function isInet6(family: number): boolean {
   return family === 24 || family === 28 || family === 30;

@@ -55,7 +55,7 @@ describe('the one lane', () => {
     // Every kind of frame met: forwarded flows, and skipped ones counted per flow and per reason.
     expect(runs.packets).toBe(20_000);
     const skipped = runs.skippedByReason();
-    for (const reason of ['not-ip', 'truncated', 'no-route', 'unknown-vni']) expect(skipped[reason], reason).toBeGreaterThan(0);
+    for (const reason of ['not-ipv4', 'truncated', 'no-route', 'unknown-vni']) expect(skipped[reason], reason).toBeGreaterThan(0);
   });
 
   it('a frame of weight 3 (an sFlow sample) counts as the frame three times, on its flow and in the totals', () => {
@@ -123,7 +123,7 @@ describe('the one lane on IPv6 (a dual-stack fabric with an IPv6 underlay)', () 
         expectSameEngine(byFrames(1, 1, false, f, cap), runs);
         expectSameEngine(byFrames(3, 1, true, f, cap), byFrames(1, 3, true, f, cap));
         const skipped = runs.skippedByReason();
-        for (const reason of ['not-ip', 'truncated', 'no-route', 'unknown-vni']) expect(skipped[reason], reason).toBeGreaterThan(0);
+        for (const reason of ['not-ipv4', 'truncated', 'no-route', 'unknown-vni']) expect(skipped[reason], reason).toBeGreaterThan(0);
         // IPv6 flows forwarded, entering at the ingress leaf and as VXLAN over IPv6 at leaf-3
         const leaf3 = f.leafNames.indexOf('leaf-3');
         let v6 = 0;

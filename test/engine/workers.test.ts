@@ -36,7 +36,7 @@ describe('replay on several engines equals one engine', () => {
   it('the capture has every kind of frame the merge must keep apart', async () => {
     const { report } = await replayCapture(MIXED, fabric);
     expect(report.packets).toBe(60_000);
-    for (const reason of ['not-ip', 'truncated', 'no-route', 'unknown-vni']) expect(report.skipped[reason]).toBeGreaterThan(0);
+    for (const reason of ['not-ipv4', 'truncated', 'no-route', 'unknown-vni']) expect(report.skipped[reason]).toBeGreaterThan(0);
     expect(report.vteps.find((v) => v.name === 'leaf-3')!.flows).toBeGreaterThan(report.vteps.find((v) => v.name === 'leaf-1')!.flows);
   });
 

@@ -15,7 +15,7 @@ export const sampleReport: Report = {
   packets: 120_456,
   bytes: 98_123_456,
   flows: 10_000,
-  skipped: { truncated: 0, 'not-ip': 12, 'no-route': 3, 'unknown-vni': 0 },
+  skipped: { truncated: 0, 'not-ipv4': 12, 'no-route': 3, 'unknown-vni': 0 },
   vteps: [
     { name: 'leaf-1', address: '10.1.1.1', flows: 3341, packets: 40_240, bytes: 32_779_811, share: 0.3341, expected: THIRD },
     { name: 'leaf-2', address: '10.1.1.2', flows: 3327, packets: 40_078, bytes: 32_647_940, share: 0.3327, expected: THIRD },
@@ -109,7 +109,7 @@ export const awkwardReport: Report = {
     },
   ],
   vteps: [],
-  skipped: { 'zz-custom': 4, truncated: 1, 'not-ip': 0 },
+  skipped: { 'zz-custom': 4, truncated: 1, 'not-ipv4': 0 },
   flows: 600,
   bytes: 600_000,
   packets: 6000,

@@ -82,7 +82,7 @@ describe('renderHtml', () => {
     const all = textOf(parseXml(html));
     expect(all).toMatch(/leaf-3\s*TENANT-A\s*192\.168\.100\.10\/32\s*3,332\s*1\.505\s*0\.667\s*0/);
     expect(all).toContain('polarized');
-    expect(all).toContain('not-ip 12');
+    expect(all).toContain('not-ipv4 12');
     expect(all).toContain('no-route 3');
     expect(all).not.toContain('truncated');
     expect(html.indexOf('leaf-3 is polarized by border')).toBeLessThan(html.indexOf('Flows per VTEP'));

@@ -57,7 +57,7 @@ describe('renderText', () => {
   });
 
   it('shows only non-zero skip reasons, and warnings one per line', () => {
-    expect(text).toContain('skipped  not-ip 12, no-route 3 (frames)');
+    expect(text).toContain('skipped  not-ipv4 12, no-route 3 (frames)');
     expect(text).not.toContain('truncated');
     expect(text).toContain('\nWARNING [polarization] leaf-3: leaf-3 is polarized by border');
     expect(text).toContain('\nWARNING [unequal-share] border: VMs serving 192.168.100.10/32');
@@ -87,7 +87,7 @@ describe('renderJson', () => {
   it('keeps SPEC §5 key order whatever order the report was built in', () => {
     const parsed = JSON.parse(renderJson(awkwardReport)) as Report;
     expect(Object.keys(parsed)).toEqual(['packets', 'bytes', 'flows', 'skipped', 'vteps', 'vms', 'others', 'stages', 'unrouted', 'warnings']);
-    expect(Object.keys(parsed.skipped)).toEqual(['truncated', 'not-ip', 'zz-custom']);
+    expect(Object.keys(parsed.skipped)).toEqual(['truncated', 'not-ipv4', 'zz-custom']);
     expect(Object.keys(parsed.vms[0]!)).toEqual(['name', 'leaf', 'address', 'flows', 'packets', 'bytes', 'share', 'expected']);
     expect(Object.keys(parsed.others[0]!)).toEqual(['node', 'address', 'flows', 'packets', 'bytes', 'share']);
     expect(Object.keys(parsed.stages[0]!)).toEqual(['node', 'vrf', 'prefix', 'flows', 'maxOverMean', 'jain', 'chiSquareP', 'nextHops']);

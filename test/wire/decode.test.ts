@@ -32,7 +32,7 @@ const V6_KEY = { reason: 0, family: 6, proto: 17, sport: 40000, dport: 443, flow
 
 describe('decodeFrame on byte literals', () => {
   it('names its reasons', () => {
-    expect(REASON_NAMES).toEqual(['ok', 'truncated', 'not-ip', 'malformed', 'unsupported-linktype', 'bad-erspan', 'bad-gre']);
+    expect(REASON_NAMES).toEqual(['ok', 'truncated', 'not-ipv4', 'malformed', 'unsupported-linktype', 'bad-erspan', 'bad-gre']);
     expect([REASON_OK, REASON_TRUNCATED, REASON_NOT_IP, REASON_MALFORMED, REASON_UNSUPPORTED_LINKTYPE]).toEqual([0, 1, 2, 3, 4]);
   });
 

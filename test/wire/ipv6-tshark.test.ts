@@ -56,7 +56,7 @@ describe.skipIf(!haveTshark || !haveScapy)('IPv6 decode agrees with tshark', () 
     ]);
     expect(ourKey(rows[18]!.key, true)).toMatchObject({ src: 'fd00:1::10', proto: 6, sport: 41001, flowLabel: 0x54321 });
     expect(ourKey(rows[20]!.key, true)).toMatchObject({ proto: 6, sport: 0, fragment: true, flowLabel: 0x22 });
-    expect(rows[21]!.key.reason).toBe(2); // ARP: not-ip
+    expect(rows[21]!.key.reason).toBe(2); // ARP: not-ipv4
   });
 
   it.skipIf(!haveEditcap)('editcap -s: cut inside the IPv6 header, inside extension headers, after the ports', async () => {
