@@ -206,7 +206,7 @@ const [dst, dport, count, flows, basePort] = process.argv.slice(1).map((a, i) =>
 (async () => {
   const socks = [];
   for (let i = 0; i < flows; i++) {
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket(dst.includes(':') ? 'udp6' : 'udp4');
     await new Promise((res, rej) => { s.once('error', rej); s.bind(basePort + i, () => res()); });
     socks.push(s);
   }
@@ -218,7 +218,7 @@ const [dst, dport, count, flows, basePort] = process.argv.slice(1).map((a, i) =>
 })().catch((e) => { console.error(e.message); process.exit(1); });
 `;
 
-/** Sends the datagrams from inside `ns` (see SENDER). */
+/** Sends the datagrams from inside `ns` (see SENDER): UDP over IPv6 when `dst` is an IPv6 address. */
 export function sendUdp(ns: Netns, dst: string, dport: number, count: number, flows: number, basePort: number): void {
   ns.exec(process.execPath, ['-e', SENDER, dst, String(dport), String(count), String(flows), String(basePort)], 60_000);
 }
