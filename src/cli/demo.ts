@@ -1,4 +1,5 @@
-// `demo`: the built-in fabric over the bundled trace, and the lesson it teaches about VTEP weighting.
+// `demo`: the built-in fabric over the bundled trace, and the lesson it teaches: VTEP weighting, the seed's missing
+// max-paths, and the underlay (a border hashing outer addresses only pins each VTEP pair onto one spine).
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +7,7 @@ import type { Command } from 'commander';
 import { EmuError } from '../errors.js';
 import { importConfigFiles } from '../config/index.js';
 import { converge } from '../fabric/converge.js';
-import { loadTopology } from '../fabric/topology.js';
+import { loadTopology, type Topology } from '../fabric/topology.js';
 import { replayCapture } from '../engine/replay.js';
 import type { Report } from '../stats/types.js';
 import { checkOutputOptions, emitReport, type OutputOptions } from './output.js';
@@ -25,8 +26,31 @@ export function seedConfigPaths(): string[] {
   return ['frr/border.conf', 'frr/leaf-1.conf', 'frr/leaf-2.conf', 'seed/leaf-3.conf'].map((f) => fileURLToPath(new URL(f, dir)));
 }
 
+/** examples/spines.yaml of the installed package: the built-in fabric with two spines, the border on linux-l3. */
+export function spinesExamplePath(): string {
+  return fileURLToPath(new URL('../../../examples/spines.yaml', import.meta.url));
+}
+
+/** The same fabric with the border on `algorithm` (seed and fields as they were). */
+function borderHashing(t: Topology, algorithm: Topology['leaves'][number]['hash']['algorithm']): Topology {
+  return { ...t, leaves: t.leaves.map((l) => (l.name === t.ingress.leaf ? { ...l, hash: { ...l.hash, algorithm } } : l)) };
+}
+
+/** The underlay runs of the lesson: the trace over examples/spines.yaml (border on linux-l3), then on linux-l4. */
+export interface UnderlayLesson {
+  pinned: Report;
+  spread: Report;
+}
+
+/** The ingress leaf's uplinks as "spine-1 33.1%, spine-2 66.9%" (shares of the flows it sends over the spines). */
+function uplinkShares(r: Report, border: string): string {
+  const up = (r.links ?? []).filter((l) => l.from === border);
+  const total = up.reduce((a, l) => a + l.flows, 0);
+  return up.map((l) => `${l.to} ${pct(total > 0 ? l.flows / total : 0)}`).join(', ');
+}
+
 /** The demo's lesson, in the numbers this run measured; `seed`: the same trace under the seed's Leaf-3 config. */
-export function demoLesson(equal: Report, paths: Report, seed?: Report): string {
+export function demoLesson(equal: Report, paths: Report, seed?: Report, underlay?: UnderlayLesson): string {
   const vm = (r: Report, name: string): number => r.vms.find((v) => v.name === name)?.share ?? 0;
   const local = ['VM-A', 'VM-B', 'VM-C'];
   const remote = ['VM-1', 'VM-2'];
@@ -49,6 +73,18 @@ export function demoLesson(equal: Report, paths: Report, seed?: Report): string 
     '  ecmp-emu import examples/configs/frr/{border,leaf-1,leaf-2}.conf examples/configs/seed/leaf-3.conf \\',
     '    --vm-announce 192.168.100.10/32 --out seed.yaml && ecmp-emu replay traces/demo.pcap --topology seed.yaml',
   ];
+  if (underlay) {
+    const pinnedStages = underlay.pinned.stages.filter((st) => st.vrf === 'underlay' && st.node === 'border');
+    const pinnedPairs = pinnedStages.filter((st) => st.nextHops.filter((h) => h.flows > 0).length === 1).length;
+    lines.push(
+      '',
+      `Put two spines between the leaves (examples/spines.yaml) and the border picks a spine by hashing the outer`,
+      `VXLAN header, where only the source port varies between the flows of one VTEP pair. On linux-l3 (policy 0,`,
+      `addresses only) ${pinnedPairs} of its ${pinnedStages.length} VTEP pairs are pinned onto one spine, and its uplinks carry ${uplinkShares(underlay.pinned, 'border')}`,
+      `of its flows. On linux-l4 (policy 1, which reads the source port) they carry ${uplinkShares(underlay.spread, 'border')}. See it:`,
+      '  ecmp-emu replay traces/demo.pcap --topology examples/spines.yaml',
+    );
+  }
   return lines.join('\n');
 }
 
@@ -82,7 +118,14 @@ export function registerDemo(program: Command): void {
       const seed = configs.every((f) => existsSync(f))
         ? await replayCapture(trace, importConfigFiles(configs, { vmAnnounce: [{ prefix: 0xc0a8640a, length: 32 }] }).fabric, { signal })
         : undefined;
+      let underlay: UnderlayLesson | undefined;
+      if (existsSync(spinesExamplePath())) {
+        const spines = loadTopology(spinesExamplePath());
+        const pinned = await replayCapture(trace, converge(spines), { signal });
+        const spread = await replayCapture(trace, converge(borderHashing(spines, 'linux-l4')), { signal });
+        underlay = { pinned: pinned.report, spread: spread.report };
+      }
       process.stdout.write(`ecmp-emu demo: the built-in fabric (SPEC §1) replaying traces/demo.pcap\n\n`);
-      emitReport(equal.report, equal.engine, opts, { title: 'ecmp-emu demo', source: 'traces/demo.pcap' }, demoLesson(equal.report, paths.report, seed?.report));
+      emitReport(equal.report, equal.engine, opts, { title: 'ecmp-emu demo', source: 'traces/demo.pcap' }, demoLesson(equal.report, paths.report, seed?.report, underlay));
     });
 }

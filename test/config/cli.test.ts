@@ -54,6 +54,14 @@ describe('ecmp-emu demo', () => {
     expect(r.stdout).toContain("The seed's own Leaf-3 config has no `max-paths ebgp` line");
     expect(r.stdout).toMatch(/this trace gives leaf-3's VMs 172\.16\.3\.1 3\d\.\d%, 172\.16\.3\.3 0\.0%, 172\.16\.3\.5 0\.0%\./);
   });
+
+  it('its lesson gains the underlay: linux-l3 at the border pins every VTEP pair onto one spine, linux-l4 evens the uplinks', () => {
+    const r = emu(['demo']);
+    expect(r.code).toBe(0);
+    // Three VTEP pairs on two spines: pinned, the uplinks carry thirds (one spine two of them); spread, halves.
+    expect(r.stdout).toMatch(/addresses only\) 3 of its 3 VTEP pairs are pinned onto one spine, and its uplinks carry spine-1 (33|66)\.\d%, spine-2 (66|33)\.\d%/);
+    expect(r.stdout).toMatch(/On linux-l4 \(policy 1, which reads the source port\) they carry spine-1 (49|50)\.\d%, spine-2 (49|50)\.\d%/);
+  });
 });
 
 describe('ecmp-emu init', () => {
