@@ -44,7 +44,8 @@ export function internTunnel(a: AddressTable, d: TunnelDissection, leaf: number,
   out.src = a.intern(outerSrc, innerSrc, innerDst, 0, TUNNEL_FLOW);
   out.dst = internAddress(a, o, true, 0);
   out.ports = (i.sport << 16) | i.dport;
-  out.meta = (FlowTable.meta(o.proto, leaf, vrf) | META_IPV6) >>> 0;
+  // int32, not the unsigned meta: a number field above 2^31 would be a heap number passed on per frame
+  out.meta = FlowTable.meta(o.proto, leaf, vrf) | META_IPV6;
 }
 
 function readAddress(a: AddressTable, id: number, k: LinuxFlowKeys, dst: boolean): number {
