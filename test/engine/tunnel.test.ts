@@ -113,3 +113,4 @@ describe('tunnelled client frames under policies 2 and 3', () => {
     }
   });
 });
+
