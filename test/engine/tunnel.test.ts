@@ -16,6 +16,7 @@ import { replayCapture } from '../../src/engine/replay.js';
 import { replayParallel } from '../../src/engine/workers.js';
 import { renderJson } from '../../src/report/index.js';
 import { pcapFile } from '../capture/build.js';
+import { vxlanFrame } from '../wire/frames.js';
 import { prng } from '../helpers.js';
 import { frame, ipv4, keys, probes4, probes6, udp, type Probe } from '../hash/tunnel-probes.js';
 import { WEIGHTS, fieldsOf, hopOf, tunnelTopology } from './tunnel-topology.js';
@@ -54,6 +55,17 @@ describe('tunnelled client frames under policies 2 and 3', () => {
       expect(flows.map((f) => hopOf(engine, f))).toEqual(ps.map((p) => group.select(policy3Hash(seed, mask, p.dissected))));
     },
   );
+
+  it('a tunnelled packet inside VXLAN to a VTEP is dissected once the VTEP has taken the VXLAN header off', () => {
+    const seed = 0x77;
+    const ps = probes(seed).filter((p) => p.what !== 'teb');
+    // VXLAN to border's VTEP (10.1.1.254), VNI 100: VRF T at border, as a client frame there would be
+    const wrapped = ps.map((p) => vxlanFrame(p.frame, 0x0a010101, 0x0a0101fe, 50000, 100));
+    const { engine, flows } = run(tunnelTopology(`{ algorithm: linux-custom, seed: ${seed}, fields: [src-ip, inner-src-ip, inner-dst-port, inner-flowlabel] }`), wrapped, true);
+    expect(flows.every((f) => f >= 0)).toBe(true);
+    expect(new Set(flows).size).toBe(ps.length);
+    expect(flows.map((f) => hopOf(engine, f))).toEqual(ps.map((p) => group.select(policy3Hash(seed, 0xa41, p.dissected))));
+  });
 
   it('flows part on every field the inner hash reads, and frames of one flow are one flow', () => {
     const yaml = tunnelTopology('{ algorithm: linux-custom, seed: 3, fields: [src-ip, dst-ip, protocol, inner-src-ip, inner-dst-ip, inner-protocol, inner-src-port, inner-dst-port] }');

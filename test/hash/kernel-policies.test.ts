@@ -9,9 +9,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NextHopGroup } from '../../src/fib/group.js';
 import {
-  ADDR_IPV4,
-  ADDR_IPV6,
-  LinuxFlowKeys,
   linuxKeysHash,
   policy2Hash,
   policy3Hash,
@@ -21,8 +18,8 @@ import {
 import { makeLinux6Hasher } from '../../src/hash/linux6.js';
 import { HASH_FIELDS, makeHasher, type HashField } from '../../src/hash/index.js';
 import { HASH_FIELD_BITS } from '../../src/hash/linux-keys.js';
-import { formatIpv4, writeIpv4Header } from '../../src/wire/ipv4.js';
-import { formatIpv6, writeIpv6Header } from '../../src/wire/ipv6.js';
+import { formatIpv4 } from '../../src/wire/ipv4.js';
+import { formatIpv6 } from '../../src/wire/ipv6.js';
 import { haveTool, prng, u32 } from '../helpers.js';
 import { RouterLab } from './lab.js';
 import { dst4, dst6, keys, probes4, probes6, src6, unicast4, type Probe } from './tunnel-probes.js';
