@@ -4,6 +4,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { formatIpv4 } from '../wire/ipv4.js';
 import { opaqueName } from '../fabric/converge.js';
 import { FlowTable } from '../engine/flowtable.js';
+import { isTunnelKey, tunnelText } from '../engine/tunnel-key.js';
 import { flowsCsvHeader, flowsCsvRow } from '../report/index.js';
 import type { Engine } from '../engine/engine.js';
 
@@ -21,10 +22,12 @@ export function writeFlowsCsv(engine: Engine, path: string): void {
       const other = paths.other[path]!;
       const meta = flows.metaOf(f);
       const v6 = FlowTable.isIpv6(meta);
+      // a tunnelled flow (engine/tunnel-key.ts): `outer>inner` source, destination and protocol, the inner ports
+      const t = isTunnelKey(addrs, flows.srcOf(f), meta) ? tunnelText(addrs, flows.srcOf(f), flows.dstOf(f), meta) : undefined;
       chunk += flowsCsvRow(
-        v6 ? addrs.text(flows.srcOf(f)) : formatIpv4(flows.srcOf(f)),
-        v6 ? addrs.text(flows.dstOf(f)) : formatIpv4(flows.dstOf(f)),
-        FlowTable.proto(meta),
+        t?.src ?? (v6 ? addrs.text(flows.srcOf(f)) : formatIpv4(flows.srcOf(f))),
+        t?.dst ?? (v6 ? addrs.text(flows.dstOf(f)) : formatIpv4(flows.dstOf(f))),
+        t?.proto ?? FlowTable.proto(meta),
         FlowTable.sport(ports),
         FlowTable.dport(ports),
         flows.packetsOf(f),

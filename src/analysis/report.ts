@@ -3,6 +3,8 @@
 
 import { HOP_OPAQUE, HOP_VM, HOP_VTEP, hopName, opaqueName, routePrefix, tableOf, type Fabric, type FabricRoute } from '../fabric/converge.js';
 import { vmAddressText, vtepText } from '../fabric/topology.js';
+import { TunnelDissection } from '../wire/tunnel.js';
+import { isTunnelKey, tunnelOf } from '../engine/tunnel-key.js';
 import { FlowTable, MAX_STAGES } from '../engine/flowtable.js';
 import type { PathColumns } from '../engine/paths.js';
 import { AddressTable } from '../engine/addrs.js';
@@ -44,6 +46,8 @@ const keyWords = new Uint32Array(4);
 /** The route a destination key takes at (leaf, vrf): the IPv4 table, or the IPv6 one for an IPv6 key; -1 none. */
 function lookupKey(fabric: Fabric, addrs: AddressTable, leaf: number, vrf: number, key: number): number {
   if (key < V6_KEYS) return tableOf(fabric, leaf, vrf).lookup(key);
+  // a tunnelled flow's outer destination may be IPv4 (engine/tunnel-key.ts)
+  if (addrs.isIpv4(key - V6_KEYS)) return tableOf(fabric, leaf, vrf).lookup(addrs.word(key - V6_KEYS, 0) >>> 0);
   const w = addrs.wordsOf(key - V6_KEYS, keyWords);
   return fabric.tables6[leaf * fabric.vrfNames.length + vrf]!.lookup(w[0]!, w[1]!, w[2]!, w[3]!);
 }
@@ -317,8 +321,22 @@ function baselineCounts(fabric: Fabric, addrs: AddressTable, flows: FlowTable, p
   const l3 = fabric.topology.leaves[route.leaf]!.hash.algorithm === 'linux-l3';
   const src6 = new Uint32Array(4);
   const dst6 = new Uint32Array(4);
+  const tunnelHasher = fabric.tunnelHashers[route.leaf]!;
+  const tunnel = new TunnelDissection();
   flows.scan((_f, src, dst, ports, meta, path) => {
-    if (paths.reason[path] !== 0 || FlowTable.isIpv6(meta) !== v6 || FlowTable.entryVrf(meta) !== route.vrf) return;
+    if (paths.reason[path] !== 0 || FlowTable.entryVrf(meta) !== route.vrf) return;
+    if (isTunnelKey(addrs, src, meta)) {
+      // a tunnelled flow: by its outer family; the leaf's policy 2/3 hasher over its Dissected, else its outer header
+      const d = tunnelOf(addrs, src, dst, ports, meta, tunnel);
+      if ((d.outer.addrType === 6) !== v6 || lookupKey(fabric, addrs, route.leaf, route.vrf, dstKey(meta, dst)) !== route.id) return;
+      const o = d.outer;
+      const hash = tunnelHasher !== null ? tunnelHasher(d)
+        : v6 ? hasher6(Uint32Array.from(o.src), Uint32Array.from(o.dst), l3 ? d.outerNextHeader : o.proto, 0, 0, o.flowLabelWord)
+        : hasher(o.src[0]! >>> 0, o.dst[0]! >>> 0, o.proto, 0, 0);
+      counts[route.group.select(hash)]!++;
+      return;
+    }
+    if (FlowTable.isIpv6(meta) !== v6) return;
     if (lookupKey(fabric, addrs, route.leaf, route.vrf, dstKey(meta, dst)) !== route.id) return;
     const proto = FlowTable.proto(meta);
     // An IPv6 source's fifth word: its flow label | first next header << 20 (when a hasher reads them; engine.ts).

@@ -3,7 +3,19 @@
 // was and an IPv6 flow still costs one slot. A capture has far fewer addresses than flows: the table stays small
 // (in cache) and interning one costs a hash and, nearly always, one probe.
 
+import { formatIpv4 } from '../wire/ipv4.js';
 import { formatIpv6 } from '../wire/ipv6.js';
+
+/**
+ * Tunnelled client flows (engine/tunnel-key.ts) are keyed through this table too, by entries whose fifth word has
+ * bits a plain entry never has (a source's is a flow label | next header << 20, below 2^28; a destination's 0):
+ * TUNNEL_ADDRESS marks an address of a tunnelled flow (outer or inner), with TUNNEL_V4 when it is IPv4 (word 0
+ * only); TUNNEL_FLOW marks the entry that names a whole tunnelled flow: its words are the ids of its outer source,
+ * inner source and inner destination entries.
+ */
+export const TUNNEL_ADDRESS = 0x40000000;
+export const TUNNEL_V4 = 0x10000000;
+export const TUNNEL_FLOW = 0x80000000 | 0;
 
 /**
  * Words per address: the four of the address (word 0 the most significant) and a fifth the engine sets for a
@@ -73,7 +85,27 @@ export class AddressTable implements AddressColumns {
   internFrom(t: AddressColumns, id: number): number {
     const w = t.words;
     const at = id * ADDRESS_WORDS;
+    if (w[at + 4] === TUNNEL_FLOW) {
+      // a tunnelled flow's entry names other entries: theirs first (cold: the merge)
+      return this.intern(this.internFrom(t, w[at]!), this.internFrom(t, w[at + 1]!), this.internFrom(t, w[at + 2]!), 0, TUNNEL_FLOW);
+    }
     return this.intern(w[at]!, w[at + 1]!, w[at + 2]!, w[at + 3]!, w[at + 4]!);
+  }
+
+  /** The id names a tunnelled flow's entry (its words are ids: tunnel-key.ts). */
+  isTunnelFlow(id: number): boolean {
+    return this.words[id * ADDRESS_WORDS + 4] === TUNNEL_FLOW;
+  }
+
+  /** The id is an IPv4 address of a tunnelled flow: word 0 is the address. */
+  isIpv4(id: number): boolean {
+    const label = this.words[id * ADDRESS_WORDS + 4]!;
+    return label !== TUNNEL_FLOW && (label & (TUNNEL_ADDRESS | TUNNEL_V4)) === (TUNNEL_ADDRESS | TUNNEL_V4);
+  }
+
+  /** Word i (0..4) of `id`. */
+  word(id: number, i: number): number {
+    return this.words[id * ADDRESS_WORDS + i]!;
   }
 
   private add(slot: number, a0: number, a1: number, a2: number, a3: number, label: number): number {
@@ -120,6 +152,9 @@ export class AddressTable implements AddressColumns {
 
   /** The address of `id` in RFC 5952 form (reports, CSV; not for the hot path). */
   text(id: number): string {
+    // a tunnelled flow: its outer source, then `>` and the inner one (tunnel-key.ts)
+    if (this.isTunnelFlow(id)) return `${this.text(this.word(id, 0))}>${this.text(this.word(id, 1))}`;
+    if (this.isIpv4(id)) return formatIpv4(this.word(id, 0) >>> 0);
     return formatIpv6(this.wordsOf(id, new Uint32Array(4)));
   }
 

@@ -9,13 +9,18 @@ import { FlowTable, MAX_VRFS, META_IPV6, NEW_FLOW } from './flowtable.js';
 import { PathTable } from './paths.js';
 import { AddressTable } from './addrs.js';
 import { FrameKey, REASON_OK, decodeFrame } from '../wire/decode.js';
-import { PathResult, REASON_UNKNOWN_VNI, SKIP_NAMES, resolvePath, resolvePath6 } from './path.js';
+import { PathResult, REASON_UNKNOWN_VNI, SKIP_NAMES, resolvePath, resolvePath6, resolveTunnel } from './path.js';
 import { VxlanEncapsulator } from './encap.js';
+import { TUNNEL_OK, TUNNEL_TRUNCATED, TunnelDissection, dissectTunnel, isTunnelProto } from '../wire/tunnel.js';
+import { REASON_MALFORMED, REASON_TRUNCATED } from '../wire/decode.js';
+import { TunnelKey, internTunnel, tunnelOf } from './tunnel-key.js';
 
 /** classifyFast's answer for a frame not of the common shape (below every -(reason + 1)). */
 const NOT_FAST = -0x10000;
 /** classifyFast's answer for an Ethernet frame of EtherType IPv6: the lane tries classifyFast6. */
 const FAST_IPV6 = -0x10001;
+/** tunnel()'s answer for a packet the dissector finds no tunnel in: keyed by its own header, as any. */
+const NOT_TUNNEL = -0x10002;
 
 export interface EngineOptions {
   /** where forwarded frames are written as they cross the fabric (`replay --write`) */
@@ -73,6 +78,12 @@ export class Engine {
   private lastDst1 = 0;
   private lastDst2 = 0;
   private lastDst3 = 0;
+  /** some leaf hashes inner headers (fabric.readsInner): tunnelled client frames are dissected (tunnel()) */
+  private readonly readsInner: boolean;
+  /** the last tunnelled frame's dissection and key; a tunnelled flow's Dissected rebuilt from its key on first sight */
+  private readonly dissection = new TunnelDissection();
+  private readonly tunnelKey = new TunnelKey();
+  private readonly firstSight = new TunnelDissection();
   private view: DataView | undefined;
   /** where the last frame's IPv4 header starts (for the encapsulator) */
   private l3 = 0;
@@ -92,6 +103,7 @@ export class Engine {
     this.metaUdp6 = (this.metaUdp | META_IPV6) >>> 0;
     if (fabric.vrfNames.length > MAX_VRFS) throw new EmuError(`more than ${MAX_VRFS} VRFs: the flow table keys at most ${MAX_VRFS}`, 'topology');
     this.labels = fabric.readsFlowLabel;
+    this.readsInner = fabric.readsInner;
     this.fastPath = options.fastPath ?? true;
     this.unwrap = options.unwrap ?? true;
     this.encap = options.writer ? new VxlanEncapsulator(fabric, options.writer, this.paths) : undefined;
@@ -249,16 +261,40 @@ export class Engine {
         const vniVrf = fabric.vniToVrf.get(key.vni);
         if (vniVrf === undefined) return this.skip(REASON_UNKNOWN_VNI, weight);
         if (key.innerReason !== REASON_OK) return this.skip(key.innerReason, weight);
+        if (this.readsInner && isTunnelProto(key.innerProto) && !key.innerFragment) {
+          const t = this.tunnel(buf, key.innerL3Offset, key.innerL2Offset + key.innerCapLen, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
+          if (t !== NOT_TUNNEL) return t;
+        }
         const ports = (key.innerSport << 16) | key.innerDport;
         if (key.innerFamily === 6) return this.account6(key.innerSrc6, key.innerDst6, key.innerFlowLabel, key.innerNextHeader, ports, key.innerProto, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
         const meta = FlowTable.meta(key.innerProto, vtepLeaf, vniVrf);
         return this.account(key.innerSrc | 0, key.innerDst | 0, ports, meta, vtepLeaf, vniVrf, vtepLeaf, weight, bytes);
       }
     }
+    // The IPv4 and IPv6 fast paths take TCP and UDP only: a tunnel's protocol (4, 41, 47) always comes here.
+    if (this.readsInner && isTunnelProto(key.proto) && !key.fragment) {
+      const t = this.tunnel(buf, key.l3Offset, offset + capLen, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
+      if (t !== NOT_TUNNEL) return t;
+    }
     const ports = (key.sport << 16) | key.dport;
     if (v6) return this.account6(key.src6, key.dst6, key.flowLabel, key.nextHeader, ports, key.proto, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
     const meta = FlowTable.meta(key.proto, fabric.ingressLeaf, fabric.ingressVrf);
     return this.account(key.src | 0, key.dst | 0, ports, meta, fabric.ingressLeaf, fabric.ingressVrf, -1, weight, bytes);
+  }
+
+  /**
+   * A tunnelled packet (IP-in-IP, IPv6-in-IP, GRE) at buf[l3 ..) as Linux's flow dissector sees it (wire/tunnel.ts),
+   * keyed by everything policies 2 and 3 read (tunnel-key.ts) and accounted; NOT_TUNNEL when the dissector does
+   * not look inside (GRE with routing or a version other than 0), so that it is keyed by its own header.
+   */
+  private tunnel(buf: Uint8Array, l3: number, end: number, leaf: number, vrf: number, arrived: number, weight: number, bytes: number): number {
+    const d = this.dissection;
+    const rc = dissectTunnel(buf, l3, end, d);
+    if (rc !== TUNNEL_OK) return this.skip(rc === TUNNEL_TRUNCATED ? REASON_TRUNCATED : REASON_MALFORMED, weight);
+    if (d.inner === null) return NOT_TUNNEL;
+    const k = this.tunnelKey;
+    internTunnel(this.addrs, d, leaf, vrf, k);
+    return this.account(k.src, k.dst, k.ports, k.meta, leaf, vrf, arrived, weight, bytes);
   }
 
   /**
@@ -315,7 +351,9 @@ export class Engine {
   private forward(leaf: number, vrf: number, src: number, dst: number, meta: number, sport: number, dport: number, arrived: number): number {
     const p = this.path;
     const proto = meta & 0xff;
-    if (FlowTable.isIpv6(meta)) {
+    if (FlowTable.isIpv6(meta) && this.readsInner && this.addrs.isTunnelFlow(src)) {
+      resolveTunnel(this.fabric, leaf, vrf, tunnelOf(this.addrs, src, dst, (sport << 16) | dport, meta, this.firstSight), arrived, p);
+    } else if (FlowTable.isIpv6(meta)) {
       const a = this.addrs;
       const w = a.labelOf(src);
       resolvePath6(this.fabric, leaf, vrf, a.wordsOf(src, this.src6), a.wordsOf(dst, this.dst6), w & 0xfffff, proto, sport, dport, arrived, p, this.labels ? w >>> 20 : proto);

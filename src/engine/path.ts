@@ -6,6 +6,8 @@ import { REASON_NAMES } from '../wire/decode.js';
 import { vxlanSourcePort } from '../wire/vxlan.js';
 import { crossSpines, outerSourcePort } from './underlay.js';
 import { foldIpv6 } from '../fabric/spines.js';
+import { ADDR_IPV4, type Dissected } from '../hash/linux-keys.js';
+import type { TunnelDissection } from '../wire/tunnel.js';
 
 export { vxlanSourcePort };
 
@@ -76,7 +78,29 @@ export function resolvePath6(
   forward(fabric, entryLeaf, vrf, 6, 0, 0, src, dst, flowLabel, proto, sport, dport, arrivedVtep, out, nextHeader);
 }
 
-/** The one forwarding loop of both families: only the lookup and the hash differ, by `family`. */
+/**
+ * resolvePath for a tunnelled client flow (d.inner not null; engine/tunnel-key.ts): looked up by its outer
+ * destination; a policy 2/3 leaf (fabric.tunnelHashers) hashes the whole Dissected, every other leaf the outer
+ * header as any packet (a tunnel's protocol, no ports; IPv6: its flow label, and the first next header for
+ * linux-l3).
+ */
+export function resolveTunnel(fabric: Fabric, entryLeaf: number, vrf: number, d: TunnelDissection, arrivedVtep: number, out: PathResult): void {
+  const o = d.outer;
+  if (o.addrType === ADDR_IPV4) forward(fabric, entryLeaf, vrf, 4, o.src[0]! >>> 0, o.dst[0]! >>> 0, NO_WORDS, NO_WORDS, 0, o.proto, 0, 0, arrivedVtep, out, o.proto, d);
+  else forward(fabric, entryLeaf, vrf, 6, 0, 0, u32Words(o.src, tunnelSrc6), u32Words(o.dst, tunnelDst6), o.flowLabelWord, o.proto, 0, 0, arrivedVtep, out, d.outerNextHeader, d);
+}
+
+const tunnelSrc6 = new Uint32Array(4);
+const tunnelDst6 = new Uint32Array(4);
+function u32Words(from: Int32Array, into: Uint32Array): Uint32Array {
+  for (let i = 0; i < 4; i++) into[i] = from[i]!;
+  return into;
+}
+
+/**
+ * The one forwarding loop of both families: only the lookup and the hash differ, by `family`; a tunnelled flow's
+ * `dissected` is what a policy 2/3 leaf hashes instead of the 5-tuple.
+ */
 function forward(
   fabric: Fabric,
   entryLeaf: number,
@@ -93,6 +117,7 @@ function forward(
   arrivedVtep: number,
   out: PathResult,
   nextHeader = proto,
+  dissected: Dissected | null = null,
 ): void {
   out.reason = 0;
   out.vtep = arrivedVtep;
@@ -115,7 +140,9 @@ function forward(
     }
     const route = fabric.routes[routeId]!;
     const p6 = nextHeader !== proto && fabric.topology.leaves[leaf]!.hash.algorithm === 'linux-l3' ? nextHeader : proto;
-    const hash = family === 4 ? fabric.hashers[leaf]!(src, dst, proto, sport, dport) : fabric.hashers6[leaf]!(src6, dst6, p6, sport, dport, flowLabel);
+    const tunnelHash = dissected === null ? null : fabric.tunnelHashers[leaf]!;
+    const hash = tunnelHash !== null ? tunnelHash(dissected!)
+      : family === 4 ? fabric.hashers[leaf]!(src, dst, proto, sport, dport) : fabric.hashers6[leaf]!(src6, dst6, p6, sport, dport, flowLabel);
     const member = route.group.select(hash);
     const s = out.stages++;
     out.stageLeaf[s] = leaf;

@@ -1,6 +1,6 @@
 // Control-plane convergence: EBGP multipath from VMs, EVPN type-5 between leaves, static routes → per-leaf VRF FIBs.
 
-import { makeHasher, makeHasher6, type FlowHasher, type FlowHasher6, type HashField6, type HashSpec } from '../hash/index.js';
+import { makeHasher, makeHasher6, makeTunnelHasher, readsInnerHeaders, type FlowHasher, type FlowHasher6, type HashField6, type HashSpec, type TunnelHasher } from '../hash/index.js';
 import { Lpm } from '../fib/lpm.js';
 import { Lpm6 } from '../fib/lpm6.js';
 import { NextHopGroup } from '../fib/group.js';
@@ -63,6 +63,13 @@ export interface Fabric {
   hashers6: FlowHasher6[];
   /** true when some leaf's IPv6 hasher reads the flow label, so that flows differing in it only may part */
   readsFlowLabel: boolean;
+  /**
+   * true when some leaf hashes inner headers (linux-l3-inner, linux-custom with an inner-* field): only then are
+   * tunnelled client frames (IP-in-IP, IPv6-in-IP, GRE) dissected and keyed by their inner flow (tunnel-key.ts)
+   */
+  readsInner: boolean;
+  /** per leaf, the hasher of a tunnelled packet's Dissected (policy 2 or 3), null for other algorithms */
+  tunnelHashers: (TunnelHasher | null)[];
   routes: FabricRoute[];
   /** index leaf * vrfCount + vrf → route ids by longest prefix */
   tables: Lpm[];
@@ -284,6 +291,8 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
     hashers: topology.leaves.map((l) => makeHasher(hashSpec4(l.hash))),
     hashers6: topology.leaves.map((l) => makeHasher6({ algorithm: l.hash.algorithm, seed: l.hash.seed, fields: l.hash.fields as readonly HashField6[] })),
     readsFlowLabel: topology.leaves.some((l) => hashReadsFlowLabel(l.hash)),
+    readsInner: topology.leaves.some((l) => readsInnerHeaders(l.hash)),
+    tunnelHashers: topology.leaves.map((l) => makeTunnelHasher(l.hash)),
     routes,
     tables,
     tables6,

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { affine6Hasher, compileAffine6, type HashField6 } from './affine6.js';
 import { checkHashFields, LINUX_CUSTOM_FIELDS, type HashField } from './fields.js';
 import { affineHasher, compileAffine, referenceHash } from './linear.js';
-import { ADDR_IPV6, HASH_FIELD_BITS, jhash2words, LinuxFlowKeys, policy2Hash, policy3Hash } from './linux-keys.js';
+import { ADDR_IPV6, HASH_FIELD_BITS, jhash2words, LinuxFlowKeys, policy2Hash, policy3Hash, type Dissected } from './linux-keys.js';
 import { makeLinuxHasher } from './linux.js';
 import { makeLinux6Hasher, type FlowHasher6 } from './linux6.js';
 import { ALL_HASH_ALGORITHMS, isLinuxAlgorithm, type FlowHasher, type HashAlgorithm, type HashSpec } from './types.js';
@@ -109,6 +109,26 @@ function policyHasher6(algorithm: 'linux-l3-inner' | 'linux-custom', seed: numbe
     k.flowLabelWord = flowLabel & 0xfffff;
     return algorithm === 'linux-l3-inner' ? policy2Hash(seed, { outer: k, inner: null }) : policy3Hash(seed, bits, { outer: k, inner: null });
   };
+}
+
+/** A hasher of a whole dissected packet, outer and inner headers (Linux's policies 2 and 3 over a tunnelled packet). */
+export type TunnelHasher = (d: Dissected) => number;
+
+/** The spec hashes inner headers of a tunnelled packet: linux-l3-inner (policy 2), linux-custom with an inner-* field. */
+export function readsInnerHeaders(spec: { algorithm: HashAlgorithm; fields: readonly string[] }): boolean {
+  return spec.algorithm === 'linux-l3-inner' || (spec.algorithm === 'linux-custom' && spec.fields.some((f) => f.startsWith('inner-')));
+}
+
+/**
+ * The hasher of a tunnelled packet for a policy 2/3 leaf (policy2Hash; policy3Hash with the fields' bits, the
+ * outer flow label of IPv6 included), null for every other algorithm: those hash the outer header as any packet.
+ */
+export function makeTunnelHasher(spec: { algorithm: HashAlgorithm; seed: number; fields: readonly string[] }): TunnelHasher | null {
+  const seed = spec.seed;
+  if (spec.algorithm === 'linux-l3-inner') return (d) => policy2Hash(seed, d);
+  if (spec.algorithm !== 'linux-custom') return null;
+  const bits = spec.fields.reduce((m, f) => m | (HASH_FIELD_BITS[f as keyof typeof HASH_FIELD_BITS] ?? 0), 0);
+  return (d) => policy3Hash(seed, bits, d);
 }
 
 /**

@@ -57,7 +57,8 @@ export const flowsCsvHeader = renderFlowsCsvHeader;
 export function flowsCsvRow(
   src: number | string,
   dst: number | string,
-  proto: number,
+  /** a string for a tunnelled flow: `outer>inner` (analysis/flows-csv.ts) */
+  proto: number | string,
   sport: number,
   dport: number,
   packets: number,

@@ -252,7 +252,7 @@ function isInet6(family: number): boolean {
 }
 
 /** Where a protocol's ports (or what Linux hashes in their place, e.g. the ESP/AH SPI) sit in its header; -1: none. */
-function portsOffset(proto: number): number {
+export function portsOffset(proto: number): number {
   switch (proto) {
     case IPPROTO_TCP:
     case IPPROTO_UDP:
