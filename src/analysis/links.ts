@@ -173,25 +173,42 @@ export function underlayStageWarnings(fabric: Fabric, flows: FlowTable, paths: P
 /**
  * The spread over the spines had every flow the leaf tunnels (to any VTEP) gone to this route's VTEP: each flow's
  * source port and outer hash as the leaf would give them. The counterfactual the polarization test compares with.
+ * A flow's source port does not depend on the VTEP it goes to, so where this leaf is the first to tunnel the flow
+ * the port the flow table holds is the one (any family, tunnelled or not); a flow the leaf tunnels further on (a
+ * static detour) has its port recomputed from its key, which only an IPv4 key allows (an IPv6 or tunnelled
+ * flow's key holds address ids): such flows are left out.
  */
 function underlayBaseline(fabric: Fabric, flows: FlowTable, paths: PathColumns, route: FabricRoute): number[] {
   const counts = new Array<number>(route.nextHops.length).fill(0);
   const leaf = route.leaf;
   const remote = fabric.vtepToLeaf.get(route.prefix)!;
+  // per path: 0 the leaf does not tunnel it, 1 the leaf is its first tunnel (the stored port is the leaf's), 2 later
   const tunnels = new Uint8Array(paths.count);
   for (let path = 0; path < paths.count; path++) {
+    let first = true;
     for (let s = 0; s < paths.stageCount[path]!; s++) {
       const r = fabric.routes[paths.stageRoute[path * MAX_STAGES + s]!]!;
-      if (r.leaf === leaf && isUnderlayRoute(fabric, r)) tunnels[path] = 1;
+      if (!isUnderlayRoute(fabric, r)) continue;
+      if (r.leaf === leaf) {
+        tunnels[path] = first ? 1 : 2;
+        break;
+      }
+      first = false;
     }
   }
   const hasher = fabric.hashers[leaf]!;
-  flows.scan((_f, src, dst, ports, meta, path) => {
+  flows.scan((f, src, dst, ports, meta, path) => {
     if (paths.reason[path] !== 0 || tunnels[path] === 0) return;
-    const proto = FlowTable.proto(meta), sport = FlowTable.sport(ports), dport = FlowTable.dport(ports);
-    const s = src >>> 0, d = dst >>> 0;
-    const ecmp = fabric.underlay.sourcePort[leaf] === null ? hasher(s, d, proto, sport, dport) : 0;
-    counts[route.group.select(outerHash(fabric, leaf, remote, outerSourcePort(fabric, leaf, ecmp, s, d, proto, sport, dport)))]!++;
+    let outerSport: number;
+    if (tunnels[path] === 1) outerSport = flows.outerSportOf(f);
+    else if (FlowTable.isIpv6(meta)) return;
+    else {
+      const proto = FlowTable.proto(meta), sport = FlowTable.sport(ports), dport = FlowTable.dport(ports);
+      const s = src >>> 0, d = dst >>> 0;
+      const ecmp = fabric.underlay.sourcePort[leaf] === null ? hasher(s, d, proto, sport, dport) : 0;
+      outerSport = outerSourcePort(fabric, leaf, ecmp, s, d, proto, sport, dport);
+    }
+    counts[route.group.select(outerHash(fabric, leaf, remote, outerSport))]!++;
   });
   return counts;
 }
