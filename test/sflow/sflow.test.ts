@@ -2,7 +2,7 @@
 // agent (pmacct's sfprobe) captured by tcpdump, replay --sflow and the live collector against both, and a byte
 // flipper: malformed datagrams are counted by reason, never thrown, never read past their end.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import fc from 'fast-check';
 import * as fs from 'node:fs';
@@ -254,7 +254,7 @@ describe('sFlow: malformed datagrams are counted by reason', () => {
 /** A free UDP port from this process's pid, so concurrent runs do not collide. */
 const basePort = 20000 + ((process.pid * 7) % 20000);
 
-function startCollector(port: number, seconds: number): Promise<{ done: Promise<{ code: number; stdout: string; stderr: string }> }> {
+function startCollector(port: number, seconds: number): Promise<{ done: Promise<{ code: number; stdout: string; stderr: string }>; child: ChildProcess }> {
   const child = spawn(process.execPath, [BIN, 'collect', '--sflow-port', String(port), '--bind', '127.0.0.1', '--duration', String(seconds), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -266,7 +266,7 @@ function startCollector(port: number, seconds: number): Promise<{ done: Promise<
       stderr += c.toString();
       if (stderr.includes('listening on udp')) {
         clearTimeout(timer);
-        resolve({ done });
+        resolve({ done, child });
       }
     });
   });
@@ -311,12 +311,23 @@ describe.skipIf(!havePmacct)("a real sFlow agent: pmacct's sfprobe, captured by 
     const capture = at('sflow-capture.pcap');
     const tcpdump = spawn('tcpdump', ['-i', 'lo', '-n', '-U', '-w', capture, `udp dst port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise<void>((resolve) => tcpdump.stderr.on('data', (c: Buffer) => c.toString().includes('listening on') && resolve()));
-    const { done } = await startCollector(port, 8);
-    // pmacctd reads the savefile after a 2-second pause, sends, and exits when killed
-    spawnSync('timeout', ['5', 'pmacctd', '-f', conf], { stdio: 'ignore' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { done, child: collector } = await startCollector(port, 60);
+    // pmacctd reads the savefile after a 2-second pause, sends, and stays until killed. On a loaded machine that
+    // pause and the sending take longer: wait until tcpdump's file has grown and then stood still for 1.5 s (at most
+    // 30 s), rather than for a fixed time, then stop the agent, tcpdump and the collector.
+    const agent = spawn('pmacctd', ['-f', conf], { stdio: 'ignore' });
+    const size = (): number => (fs.existsSync(capture) ? fs.statSync(capture).size : 0);
+    for (let last = -1, still = 0, t0 = Date.now(); Date.now() - t0 < 30_000 && still < 1500; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const now = size();
+      still = now > 24 && now === last ? still + 250 : 0;
+      last = now;
+    }
+    agent.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 200));
     tcpdump.kill('SIGINT');
     await new Promise((resolve) => tcpdump.on('close', resolve));
+    collector.kill('SIGINT');
     const live = await done;
     expect(live.code, live.stderr).toBe(0);
 
