@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { converge } from '../../src/fabric/converge.js';
 import { parseTopology } from '../../src/fabric/topology.js';
 import { replayCapture } from '../../src/engine/replay.js';
@@ -15,17 +15,12 @@ import { writeFlowsCsv } from '../../src/analysis/flows-csv.js';
 import { FrameKey, REASON_OK, decodeFrame } from '../../src/wire/decode.js';
 import { formatIpv6 } from '../../src/wire/ipv6.js';
 import { readFileSync } from 'node:fs';
-import { haveTool, prng } from '../helpers.js';
+import { prng } from '../helpers.js';
 import { pcapFile } from '../capture/build.js';
-import { RouterLab, probeFrame } from '../hash/lab.js';
-import { acquireNetnsLock, netnsUnavailable } from '../hash/netns.js';
-
-const unavailable = netnsUnavailable() ?? (haveTool('python3', ['-c', '']) ? undefined : 'python3 missing');
-if (unavailable !== undefined) console.warn(`IPv6 replay-level kernel test skipped: ${unavailable} (it needs root and ip netns)`);
+import { RouterLab, probeFrame, describeWithLab } from '../hash/lab.js';
 
 const lab = new RouterLab('v6engine');
 const dir = mkdtempSync(join(tmpdir(), 'ecmp-emu-kreplay6-'));
-let release: (() => void) | undefined;
 
 function topology(algorithm: string, seed: number, weights: readonly number[]): string {
   const hops = weights.map((w, i) => `{ via: '2001:db8:${i + 1}::2', weight: ${w} }`).join(', ');
@@ -46,17 +41,14 @@ ingress: { leaf: border, vrf: T }
 `;
 }
 
-describe.skipIf(unavailable !== undefined)('replayed IPv6 frames leave by the kernel\'s next hop', () => {
-  beforeAll(async () => {
-    release = await acquireNetnsLock();
-    lab.up();
-  });
-  afterAll(() => {
-    lab.down();
-    release?.();
+const hooks = {
+  python: true,
+  teardown: (): void => {
     rmSync(dir, { recursive: true, force: true });
-  });
+  },
+};
 
+describeWithLab('replayed IPv6 frames leave by the kernel\'s next hop', lab, hooks, () => {
   it.each([[0, 'linux-l3', 0x5eed], [1, 'linux-l4', 0x5eed], [0, 'linux-l3', 0xdeadbeef], [1, 'linux-l4', 7]] as const)(
     'policy %i (%s), seed %i: 80 frames',
     async (policy, algorithm, seed) => {

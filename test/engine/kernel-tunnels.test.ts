@@ -9,23 +9,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { converge } from '../../src/fabric/converge.js';
 import { parseTopology } from '../../src/fabric/topology.js';
 import { replayCapture } from '../../src/engine/replay.js';
-import { haveTool, prng } from '../helpers.js';
+import { prng } from '../helpers.js';
 import { pcapFile } from '../capture/build.js';
-import { RouterLab } from '../hash/lab.js';
-import { acquireNetnsLock, netnsUnavailable } from '../hash/netns.js';
+import { RouterLab, describeWithLab } from '../hash/lab.js';
 import { frame, ipv4, ipv6, probes4, probes6, udp } from '../hash/tunnel-probes.js';
 import { WEIGHTS, fieldsOf, hopOf, tunnelTopology } from './tunnel-topology.js';
 
-const unavailable = netnsUnavailable() ?? (haveTool('python3', ['-c', '']) ? undefined : 'python3 missing');
-if (unavailable !== undefined) console.warn(`tunnel replay-level kernel test skipped: ${unavailable} (it needs root and ip netns)`);
-
 const lab = new RouterLab('tunkr');
 const dir = mkdtempSync(join(tmpdir(), 'ecmp-emu-ktun-'));
-let release: (() => void) | undefined;
 
 /** The cases the dissector's comments describe, beyond the kernel-policies probes (distinct ids from 0x7a000000). */
 function edgeCases(n: number): Uint8Array[] {
@@ -64,19 +59,18 @@ function edgeCases(n: number): Uint8Array[] {
   return out;
 }
 
-describe.skipIf(unavailable !== undefined)('replayed tunnelled frames leave by the kernel\'s next hop', () => {
-  beforeAll(async () => {
-    release = await acquireNetnsLock();
-    lab.up();
+const hooks = {
+  python: true,
+  setup: (): void => {
     lab.route(4, WEIGHTS);
     lab.route(6, WEIGHTS);
-  });
-  afterAll(() => {
-    lab.down();
-    release?.();
+  },
+  teardown: (): void => {
     rmSync(dir, { recursive: true, force: true });
-  });
+  },
+};
 
+describeWithLab('replayed tunnelled frames leave by the kernel\'s next hop', lab, hooks, () => {
   const cases: [number, number, number][] = [
     [2, 0, 1], [2, 0, 0x9e3779b9], [2, 0, 0xfffffffe],
     [3, 0x0fc3, 7], [3, 0x0fff, 0x5eed], [3, 0x00c0, 0xfffffffe], [3, 0x0208, 1], [3, 0x0c3b, 0x9e3779b9],

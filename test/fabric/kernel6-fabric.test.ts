@@ -9,23 +9,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emu } from '../cli/run.js';
 import { haveTool, prng, u32 } from '../helpers.js';
-import { ROUTE6, RouterLab } from '../hash/lab.js';
-import { acquireNetnsLock, netnsUnavailable } from '../hash/netns.js';
+import { ROUTE6, RouterLab, describeWithLab } from '../hash/lab.js';
 import { TrafficGenerator } from '../../src/traffic/generator.js';
 import type { FrameSink } from '../../src/traffic/frames.js';
 import { formatIpv6, parseIpv6, udp6FillChecksum } from '../../src/wire/ipv6.js';
 
-const unavailable = netnsUnavailable();
-if (unavailable !== undefined && !process.env.CI) {
-  console.warn(`IPv6 fabric kernel-differential tests skipped: ${unavailable} (they need root and ip netns)`);
-}
-
 const lab = new RouterLab('v6-fabric');
 const dir = mkdtempSync(join(tmpdir(), 'v6-fabric-kernel-'));
-let release: (() => void) | undefined;
 let compared = 0;
 
 /** The lab's route as a topology: leaf r1, a static route to ROUTE6 via 2001:db8:k::2 with these weights. */
@@ -63,20 +56,14 @@ function flowLines(seed: number, n: number): string[] {
   });
 }
 
-describe.skipIf(unavailable !== undefined && !process.env.CI)('the IPv6 fabric path against the kernel', () => {
-  beforeAll(async () => {
-    if (unavailable !== undefined) throw new Error(`CI is set but network namespaces are unavailable: ${unavailable}`);
-    release = await acquireNetnsLock();
-    lab.up();
-  });
-
-  afterAll(() => {
-    lab.down();
-    release?.();
+const hooks = {
+  teardown: (): void => {
     rmSync(dir, { recursive: true, force: true });
     if (compared > 0) console.log(`IPv6 fabric kernel comparisons: ${compared} flows took the kernel's via`);
-  });
+  },
+};
 
+describeWithLab('the IPv6 fabric path against the kernel', lab, hooks, () => {
   const SEEDS = [7, 0x5bd1e995, 0xfffffffe];
   const WEIGHTS = [[1, 1, 1], [2, 5, 1, 3], [1, 9], [4, 1, 1, 1, 2]];
   const CONFIGS = ([0, 1] as const).flatMap((policy) => SEEDS.map((seed, i) => ({ policy, seed, weights: WEIGHTS[(i + policy) % WEIGHTS.length]! })));

@@ -5,7 +5,7 @@
 // policy 1 and several seeds; for the resilient group also after `ip nexthop del` of one spine (failover).
 
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { converge, type Fabric } from '../../src/fabric/converge.js';
 import { DEFAULT_TOPOLOGY_YAML, parseTopology } from '../../src/fabric/topology.js';
 import { PathResult, resolvePath } from '../../src/engine/path.js';
@@ -13,14 +13,9 @@ import { writeEthernet, ETHERTYPE_IPV4 } from '../../src/wire/ethernet.js';
 import { IPV4_FLAG_DF, writeIpv4Header } from '../../src/wire/ipv4.js';
 import { writeUdpHeader } from '../../src/wire/udp.js';
 import { VXLAN_ENCAP_LEN, writeVxlanEncap } from '../../src/wire/vxlan.js';
-import { haveTool, prng, u32 } from '../helpers.js';
-import { RouterLab } from '../hash/lab.js';
-import { acquireNetnsLock, netnsUnavailable, run } from '../hash/netns.js';
-
-const unavailable = netnsUnavailable();
-if (unavailable !== undefined && !process.env.CI) {
-  console.warn(`spine kernel tests skipped: ${unavailable} (they need root and ip netns)`);
-}
+import { prng, u32 } from '../helpers.js';
+import { RouterLab, describeWithLab } from '../hash/lab.js';
+import { run } from '../hash/netns.js';
 
 const SPINES = 4;
 const lab = new RouterLab('spn', SPINES);
@@ -71,20 +66,11 @@ function probes(fabric: Fabric, seed: number, n: number): Probe[] {
   return out;
 }
 
-let release: (() => void) | undefined;
+const hooks = {
+  python: true,
+};
 
-describe.skipIf((unavailable !== undefined || !haveTool('python3', ['-c', ''])) && !process.env.CI)('the leaf\'s choice of spine against the kernel', () => {
-  beforeAll(async () => {
-    if (unavailable !== undefined) throw new Error(`CI is set but network namespaces are unavailable: ${unavailable}`);
-    release = await acquireNetnsLock();
-    lab.up();
-  });
-
-  afterAll(() => {
-    lab.down();
-    release?.();
-  });
-
+describeWithLab('the leaf\'s choice of spine against the kernel', lab, hooks, () => {
   const spinesSeen = (seen: number[]): number => new Set(seen).size;
 
   it.each(SEEDS)('multipath route over four spines, policy 1, seed %i: every VXLAN frame leaves by the emulator\'s spine', (seed) => {

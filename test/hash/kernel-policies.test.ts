@@ -6,7 +6,7 @@
 // IPv6-in-IPv6 and IPv4-in-IPv6 under an IPv6 route, each seen leaving on one veth. The kernel's choice must be
 // policy2Hash / policy3Hash (jhash_2words of the outer and inner hashes) + hash-threshold for every flow.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NextHopGroup } from '../../src/fib/group.js';
 import {
   linuxKeysHash,
@@ -21,14 +21,8 @@ import { HASH_FIELD_BITS } from '../../src/hash/linux-keys.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { formatIpv6 } from '../../src/wire/ipv6.js';
 import { haveTool, prng, u32 } from '../helpers.js';
-import { RouterLab } from './lab.js';
+import { RouterLab, describeWithLab } from './lab.js';
 import { dst4, dst6, keys, probes4, probes6, src6, unicast4, type Probe } from './tunnel-probes.js';
-import { acquireNetnsLock, netnsUnavailable } from './netns.js';
-
-const unavailable = netnsUnavailable();
-if (unavailable !== undefined && !process.env.CI) {
-  console.warn(`hash policy 2/3 kernel tests skipped: ${unavailable} (they need root and ip netns)`);
-}
 
 const lab = new RouterLab('ecmppol');
 const WEIGHTS = [2, 1, 3, 1, 1];
@@ -48,22 +42,14 @@ describe('flow-keys hash', () => {
   });
 });
 
-let release: (() => void) | undefined;
-
-describe.skipIf(unavailable !== undefined && !process.env.CI)('policies 2 and 3 against the kernel', () => {
-  beforeAll(async () => {
-    if (unavailable !== undefined) throw new Error(`CI is set but network namespaces are unavailable: ${unavailable}`);
-    release = await acquireNetnsLock();
-    lab.up();
+const hooks = {
+  setup: (): void => {
     lab.route(4, WEIGHTS);
     lab.route(6, WEIGHTS);
-  });
+  },
+};
 
-  afterAll(() => {
-    lab.down();
-    release?.();
-  });
-
+describeWithLab('policies 2 and 3 against the kernel', lab, hooks, () => {
   const group = new NextHopGroup(WEIGHTS, 'hash-threshold');
   const MASKS = [0x0007, 0x0037, 0x0013, 0x0030, 0x0001, 0x0fff, 0x0fc0, 0x0038];
 

@@ -6,20 +6,14 @@
 // dport N` (input path, the same ip_route_input_slow -> fib_multipath_hash(skb) a forwarded packet takes) and
 // compared with makeHasher + NextHopGroup('hash-threshold'). Then the ICMP findings, with real packets.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NextHopGroup } from '../../src/fib/group.js';
 import { HASH_FIELDS, makeHasher, type FlowHasher } from '../../src/hash/index.js';
 import { makeLinuxHasherJs } from '../../src/hash/linux.js';
 import { wasmLinuxHash } from '../../src/hash/siphash-wasm.js';
 import { writeIpv4Header } from '../../src/wire/ipv4.js';
 import { haveTool, prng, u32 } from '../helpers.js';
-import { RouterLab } from './lab.js';
-import { acquireNetnsLock, netnsUnavailable } from './netns.js';
-
-const unavailable = netnsUnavailable();
-if (unavailable !== undefined && !process.env.CI) {
-  console.warn(`kernel-differential hash tests skipped: ${unavailable} (they need root and ip netns)`);
-}
+import { RouterLab, describeWithLab } from './lab.js';
 
 const lab = new RouterLab('ecmphash');
 
@@ -72,7 +66,6 @@ function configure(policy: 0 | 1, seed: number, weights: readonly number[]): voi
   lab.route(4, weights);
 }
 
-let release: (() => void) | undefined;
 let compared = 0;
 let agreed = 0;
 
@@ -93,22 +86,16 @@ function compare(policy: 0 | 1, seed: number, weights: readonly number[], flows:
   expect(mismatches.slice(0, 5)).toEqual([]);
 }
 
-describe.skipIf(unavailable !== undefined && !process.env.CI)('linux-l3/l4 against the kernel', () => {
-  beforeAll(async () => {
-    if (unavailable !== undefined) throw new Error(`CI is set but network namespaces are unavailable: ${unavailable}`);
-    release = await acquireNetnsLock();
-    lab.up();
-  });
-
-  afterAll(() => {
-    lab.down();
-    release?.();
+const hooks = {
+  teardown: (): void => {
     if (compared > 0) {
       const impl = wasmLinuxHash === undefined ? 'JS' : 'WebAssembly and JS';
       console.log(`kernel comparisons: ${agreed} of ${compared} flows took the kernel's next-hop (${impl} SipHash)`);
     }
-  });
+  },
+};
 
+describeWithLab('linux-l3/l4 against the kernel', lab, hooks, () => {
   const SEEDS = [1, 0x9e3779b9, 0xffffffff];
   const WEIGHTS = [[1, 1], [1, 2, 3], [3, 1, 4, 1, 5], [100, 1], [1, 1, 1, 1]];
   const CONFIGS = ([0, 1] as const).flatMap((policy) =>
@@ -137,7 +124,7 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('linux-l3/l4 again
   });
 
   // python3 in S sends the frames (lab.forward); skipped with a reason locally, required in CI (haveTool)
-  describe.skipIf(unavailable !== undefined || !haveTool('python3', ['-c', '']))('ICMP with real packets', () => {
+  describe.skipIf(!haveTool('python3', ['-c', '']))('ICMP with real packets', () => {
     type Probe = { src: number; dst: number; type: number; icmpId?: number; inner?: { src: number; dst: number } };
 
     /** Sends each probe from S through R and returns the next-hop (0-based) it came back on. */

@@ -9,20 +9,14 @@
 // labels and extension-header chains (hop-by-hop, routing, destination options, fragments, AH) sent from a second
 // namespace through the router, each seen leaving on one veth, against our walk + hash of the same bytes.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NextHopGroup } from '../../src/fib/group.js';
 import { HASH_FIELDS } from '../../src/hash/index.js';
 import { makeLinux6Hasher } from '../../src/hash/linux6.js';
 import { IPPROTO_AH, IPPROTO_TCP, IPPROTO_UDP } from '../../src/wire/ipv4.js';
 import { Ipv6Walk, formatIpv6, ipv6FlowLabel, ipv6NextHeader, walkIpv6 } from '../../src/wire/ipv6.js';
 import { haveTool, prng, u32 } from '../helpers.js';
-import { RouterLab, probeFrame } from './lab.js';
-import { acquireNetnsLock, netnsUnavailable } from './netns.js';
-
-const unavailable = netnsUnavailable();
-if (unavailable !== undefined && !process.env.CI) {
-  console.warn(`IPv6 kernel-differential hash tests skipped: ${unavailable} (they need root and ip netns)`);
-}
+import { RouterLab, probeFrame, describeWithLab } from './lab.js';
 
 const lab = new RouterLab('ecmph6');
 
@@ -49,7 +43,6 @@ function kernelChoices(list: readonly Flow6[]): number[] {
   }));
 }
 
-let release: (() => void) | undefined;
 let compared = 0;
 
 /** Our choice for a frame: the key the kernel builds from it (policy 0: first next header and flow label). */
@@ -69,19 +62,13 @@ function ourChoice(frame: Uint8Array, policy: 0 | 1, hasher: ReturnType<typeof m
   return group.select(hasher(src, dst, p, sport, dport, 0));
 }
 
-describe.skipIf(unavailable !== undefined && !process.env.CI)('linux-l3/l4 over IPv6 against the kernel', () => {
-  beforeAll(async () => {
-    if (unavailable !== undefined) throw new Error(`CI is set but network namespaces are unavailable: ${unavailable}`);
-    release = await acquireNetnsLock();
-    lab.up();
-  });
-
-  afterAll(() => {
-    lab.down();
-    release?.();
+const hooks = {
+  teardown: (): void => {
     if (compared > 0) console.log(`IPv6 kernel comparisons: ${compared} flows took the kernel's next-hop`);
-  });
+  },
+};
 
+describeWithLab('linux-l3/l4 over IPv6 against the kernel', lab, hooks, () => {
   const SEEDS = [1, 0x9e3779b9, 0xffffffff];
   const WEIGHTS = [[1, 1], [1, 2, 3], [3, 1, 4, 1, 5], [100, 1]];
   const CONFIGS = ([0, 1] as const).flatMap((policy) => SEEDS.flatMap((seed) => WEIGHTS.map((weights) => ({ policy, seed, weights }))));

@@ -3,11 +3,11 @@
 // next-hop each one left by.
 
 import { spawnSync } from 'node:child_process';
-import { expect } from 'vitest';
-import { removeStaleNamespaces, run } from './netns.js';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { acquireNetnsLock, netnsUnavailable, removeStaleNamespaces, run } from './netns.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../src/wire/ipv4.js';
 import { writeIpv6Header } from '../../src/wire/ipv6.js';
-import { u32 } from '../helpers.js';
+import { haveTool, u32 } from '../helpers.js';
 
 export const ROUTE4 = '198.51.100.0/24';
 export const ROUTE6 = '2001:db8:100::/64';
@@ -154,3 +154,41 @@ export function probeFrame(rand: () => number, id: number, dstMac: string): Uint
   return frame;
 }
 
+
+/** What keeps the router lab from running here (no root or `ip netns`; with `python`, no python3 to send frames). */
+export function labUnavailable(python: boolean): string | undefined {
+  return netnsUnavailable() ?? (!python || haveTool('python3', ['-c', '']) ? undefined : 'python3 missing');
+}
+
+/**
+ * A kernel-differential suite on `lab` (`python`: every test in it sends frames): it takes the namespace lock (one namespace test at a time on the machine),
+ * builds the lab, runs `setup`, and at the end `teardown`, takes the lab down and gives the lock back. Where the lab
+ * cannot run it is skipped with a printed reason, except under CI, where that is the failure.
+ */
+export function describeWithLab(
+  name: string,
+  lab: RouterLab,
+  hooks: { setup?: () => void; teardown?: () => void; python?: boolean },
+  body: () => void,
+): void {
+  const unavailable = labUnavailable(hooks.python ?? false);
+  if (unavailable !== undefined && !process.env.CI) console.warn(`skipped: ${name}: ${unavailable} (it needs root and ip netns${hooks.python ? ', and python3' : ''})`);
+  describe.skipIf(unavailable !== undefined && !process.env.CI)(name, () => {
+    let release: (() => void) | undefined;
+    beforeAll(async () => {
+      if (unavailable !== undefined) throw new Error(`CI is set but the router lab cannot run: ${unavailable}`);
+      release = await acquireNetnsLock();
+      lab.up();
+      hooks.setup?.();
+    });
+    afterAll(() => {
+      try {
+        lab.down();
+        hooks.teardown?.();
+      } finally {
+        release?.();
+      }
+    });
+    body();
+  });
+}
