@@ -8,7 +8,7 @@ import { routePrefix, tableOf, type Fabric, type FabricNextHop, type FabricRoute
 import { FlowTable, MAX_STAGES } from '../engine/flowtable.js';
 import type { PathColumns } from '../engine/paths.js';
 import { outerHash, outerSourcePort } from '../engine/underlay.js';
-import { P_THRESHOLD, polarizationVerdict } from '../stats/fairness.js';
+import { P_THRESHOLD, polarizationVerdict, stageFails } from '../stats/fairness.js';
 import type { LinkRow, StageRow, Warning } from '../stats/types.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 
@@ -156,8 +156,8 @@ export function underlayStageWarnings(fabric: Fabric, flows: FlowTable, paths: P
     });
     return out;
   }
-  const verdict = polarizationVerdict(counts, underlayBaseline(fabric, flows, paths, route), route.group.expectedShares());
-  if (verdict.polarized) {
+  // The baseline is a walk of the whole table: only a stage that fails can be polarized.
+  if (stageFails(row.chiSquareP, row.maxOverMean) && polarizationVerdict(counts, underlayBaseline(fabric, flows, paths, route), route.group.expectedShares()).polarized) {
     const leaf = fabric.topology.leaves[route.leaf]!;
     const spread = `the ${row.flows.toLocaleString('en-US')} flows ${node} tunnels to ${vtep} spread over the spines with max/mean ${row.maxOverMean.toFixed(2)}, far worse than the same traffic would spread over them`;
     const why = leaf.sourcePort === 'ecmp-hash'

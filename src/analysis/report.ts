@@ -8,7 +8,7 @@ import { isTunnelKey, tunnelOf } from '../engine/tunnel-key.js';
 import { FlowTable, MAX_STAGES } from '../engine/flowtable.js';
 import type { PathColumns } from '../engine/paths.js';
 import { AddressTable } from '../engine/addrs.js';
-import { P_THRESHOLD, polarizationVerdict, sharesUnequal, summarizeStage } from '../stats/fairness.js';
+import { P_THRESHOLD, polarizationVerdict, sharesUnequal, stageFails, summarizeStage } from '../stats/fairness.js';
 import type { OpaqueRow, Report, StageRow, VmRow, VtepRow, Warning } from '../stats/types.js';
 import type { Engine } from '../engine/engine.js';
 import { DECODED_LINKTYPES, linkTypeDecoded } from '../wire/decode.js';
@@ -119,6 +119,18 @@ function tally(fabric: Fabric, flows: FlowTable, paths: PathColumns): Tally {
   const n = paths.reason.length;
   const t: Tally = { forwarded: 0, flows: new Float64Array(n), packets: new Float64Array(n), bytes: new Float64Array(n), contexts: new Map() };
   const arrived = Int32Array.from({ length: n }, (_, path) => arrivedOf(fabric, paths, path));
+  // Runs of flows with one (destination, context) are counted here and added to the maps when the run ends: most
+  // traffic goes to few services from one entry, and two map updates per flow were most of this walk's time.
+  let runKey = -1;
+  let runContext = -1;
+  let run = 0;
+  const flush = (): void => {
+    if (run === 0) return;
+    let byContext = t.contexts.get(runKey);
+    if (byContext === undefined) t.contexts.set(runKey, (byContext = new Map()));
+    byContext.set(runContext, (byContext.get(runContext) ?? 0) + run);
+    run = 0;
+  };
   flows.scan((_f, _src, dst, _ports, meta, path, packets, bytes) => {
     if (paths.reason[path] !== 0) return;
     t.forwarded++;
@@ -128,10 +140,14 @@ function tally(fabric: Fabric, flows: FlowTable, paths: PathColumns): Tally {
     // entry leaf and VRF (meta's upper 24 bits), then the VTEP it arrived at + 1: exact in a double
     const context = (meta >>> 8) * 8192 + arrived[path]! + 1;
     const key = dstKey(meta, dst);
-    let byContext = t.contexts.get(key);
-    if (byContext === undefined) t.contexts.set(key, (byContext = new Map()));
-    byContext.set(context, (byContext.get(context) ?? 0) + 1);
+    if (key !== runKey || context !== runContext) {
+      flush();
+      runKey = key;
+      runContext = context;
+    }
+    run++;
   });
+  flush();
   return t;
 }
 
@@ -261,7 +277,9 @@ function stageRows(fabric: Fabric, addrs: AddressTable, flows: FlowTable, paths:
       continue;
     }
     const ups = upstream.get(id);
-    if (ups && ups.size > 0) {
+    // Polarized means this stage fails while the baseline (every flow rehashed here: a walk of the whole table, a
+    // hash and a lookup per flow, ~1/8 of a 2M-new-flow replay) does not: a stage that does not fail needs none.
+    if (ups && ups.size > 0 && stageFails(row.chiSquareP, row.maxOverMean)) {
       const baseline = baselineCounts(fabric, addrs, flows, paths, route);
       if (polarizationVerdict(counts, baseline, shares).polarized) {
         const up = [...ups.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];

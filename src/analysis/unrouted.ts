@@ -20,6 +20,8 @@ const V6_KEYS = 4294967296;
  */
 export function unroutedDestinations(flows: FlowTable, paths: PathColumns, limit = UNROUTED_LIMIT, addrs?: AddressTable): UnroutedRow[] {
   const byDst = new Map<number, { flows: number; packets: number }>();
+  // Flows share few paths: when none of them is unrouted, no flow is, and the table need not be walked.
+  if (!paths.reason.subarray(0, paths.count).includes(REASON_NO_ROUTE)) return [];
   flows.scan((_f, _src, dst, _ports, meta, path, packets) => {
     if (paths.reason[path] !== REASON_NO_ROUTE) return;
     const key = FlowTable.isIpv6(meta) ? V6_KEYS + dst : dst >>> 0;
