@@ -150,7 +150,8 @@ function flowCaptures(sizes: FlowSizes, log: Log, skipped: string[]): FlowCaptur
     const count = (o: string): number => Number(o.trim().split(/\s+/)[0]);
     const replayCount = (o: string): number => (JSON.parse(o) as { packets: number }).packets;
     const specs = [
-      ...sizes.heavyFlows.map((flows) => ({ label: `${sizes.heavyFrames} frames over ${flows} flows`, frames: sizes.heavyFrames, flows, cFlows: false, node: true })),
+      // C with a flow table beside C streaming: what a per-flow table costs in C itself on this machine's memory.
+      ...sizes.heavyFlows.map((flows) => ({ label: `${sizes.heavyFrames} frames over ${flows} flows`, frames: sizes.heavyFrames, flows, cFlows: true, node: true })),
       { label: `${sizes.newFlowFrames} frames, every frame a new flow`, frames: sizes.newFlowFrames, flows: sizes.newFlowFrames, cFlows: true, node: false },
       { label: `${sizes.distinctFlows} distinct flows`, frames: sizes.distinctFlows, flows: sizes.distinctFlows, cFlows: true, node: false },
     ];
@@ -188,6 +189,20 @@ export function runFlowBench(sizes: FlowSizes, fabric: Fabric, log: Log): FlowBe
   return { sweep, growth, captures: flowCaptures(sizes, log, skipped), skipped };
 }
 
+/**
+ * What a flow table costs over a loop that keeps none, in C and in Node, on one capture: C with its flow table
+ * against C streaming, and replay against the plain-Node loop (undefined when a figure is missing).
+ */
+export function tableCost(c: FlowCapture): { c: number; node: number } | undefined {
+  const best = (prefix: string): number | undefined => c.runs.find((x) => x.name.startsWith(prefix))?.best;
+  const cFlows = best('C baseline --flows');
+  const cStream = best('C baseline: streaming');
+  const replay = best('ecmp-emu replay');
+  const node = best('Node baseline');
+  if (cFlows === undefined || cStream === undefined || replay === undefined || node === undefined) return undefined;
+  return { c: cFlows / cStream, node: replay / node };
+}
+
 /** The printed section. */
 export function formatFlowBench(lines: string[], r: FlowBench, f: (x: number, d?: number) => string): void {
   lines.push('Flow count sweep: the replay lane (readRunSync + processPcapRun) over frames in memory, CPU time per frame');
@@ -200,6 +215,8 @@ export function formatFlowBench(lines: string[], r: FlowBench, f: (x: number, d?
     for (const x of c.runs) {
       lines.push(`  ${x.name.padEnd(62)} best ${f(x.best, 3).padStart(7)} s, CPU ${(x.cpu === undefined ? '-' : f(x.cpu, 2)).padStart(6)} s, peak RSS ${x.maxRssKB === undefined ? '-' : `${f(x.maxRssKB / 1024, 0)} MB`}`);
     }
+    const ratio = tableCost(c);
+    if (ratio) lines.push(`  a flow table's cost, best of rounds: C --flows / C streaming ${f(ratio.c, 2)}x; replay / plain Node ${f(ratio.node, 2)}x`);
   }
   for (const s of r.skipped) lines.push(`  skipped: ${s}`);
 }
