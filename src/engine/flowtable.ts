@@ -129,7 +129,7 @@ export class FlowTable {
   private dirBits = MIN_DIR_BITS;
   private dirShift = 32 - MIN_DIR_BITS;
   /** a rebalance's flows per directory entry of the pair's range (reused; grown when a range is wider) */
-  private hist = new Int32Array(4 * MIN_ENTRIES);
+  private hist = new Uint16Array(4 * MIN_ENTRIES);
   /** a rebalance's cut points (directory entries) and the flows each part gets */
   private readonly cuts = new Int32Array(4);
   /** a rebalance's flows gained (lost) by each part */
@@ -331,7 +331,7 @@ export class FlowTable {
    * sample): the number counted.
    */
   private histogram(a: number, b: number, from: number, n: number, stride: number): number {
-    if (this.hist.length < n) this.hist = new Int32Array(Math.max(n, 2 * this.hist.length));
+    if (this.hist.length < n) this.hist = new Uint16Array(Math.max(n, 2 * this.hist.length));
     const hist = this.hist;
     hist.fill(0, 0, n);
     const shift = this.dirShift;
@@ -352,7 +352,8 @@ export class FlowTable {
   /**
    * Cuts the histogram's n entries, holding `counted` flows (each standing for `scale`), into `parts` ranges of at
    * least `min` entries each, at the boundaries nearest to equal shares: this.cuts (relative to the range). False
-   * when that is impossible or would leave a part past HIGH (the caller doubles the directory, or splits in 3).
+   * when that is impossible, when the nearest boundary leaves a part fewer than `min` entries (min > 1), or when a
+   * part would be past HIGH: the caller doubles the directory, or at its finest splits in 3.
    */
   private cut(n: number, counted: number, scale: number, parts: number, min: number): boolean {
     if (n < parts * min) return false;
@@ -365,8 +366,13 @@ export class FlowTable {
       const target = (counted * p) / parts;
       const lowest = cuts[p - 1]! + min;
       const highest = n - (parts - p) * min;
-      if (e < lowest) for (; e < lowest; e++) cum += hist[e]!;
-      while (e < highest && cum + hist[e]! / 2 < target) cum += hist[e++]!;
+      while (e < n && cum + hist[e]! / 2 < target) cum += hist[e++]!;
+      // The boundary nearest to an equal share leaves a part too few entries: a finer directory first, unless at its finest.
+      if (e < lowest || e > highest) {
+        if (min > 1) return false;
+        for (; e < lowest; e++) cum += hist[e]!;
+        for (; e > highest; e--) cum -= hist[e - 1]!;
+      }
       cuts[p] = e;
     }
     cuts[parts] = n;
