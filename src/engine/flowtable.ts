@@ -49,11 +49,15 @@ const MIN_DIR_BITS = 6;
 const MAX_DIR_BITS = 32 - SEG_BITS;
 /**
  * A rebalance cuts ranges of at least this many directory entries (the directory doubles first when a cut would
- * not): an entry is then at most ~3% of a segment's flows, the granularity of a cut.
+ * not): an entry is then ~6% of a segment's flows at most, a cut within ~3% of an equal share. 16 rather than 32:
+ * the directory stays half the size (64 KiB at 10M flows), measured faster at 10M flows.
  */
-const MIN_ENTRIES = 32;
-/** A rebalance places its cuts by the flows in every 4th slot (a quarter of the hashing; ~1% error in a part). */
-const SAMPLE = 4;
+const MIN_ENTRIES = 16;
+/**
+ * A rebalance places its cuts by the flows in every 8th slot (an eighth of the hashing a full count would take;
+ * ~1.5% error in a part): the cuts' error stays within the margins of HIGH and SPLIT_SUM.
+ */
+const SAMPLE = 8;
 /** Segment ids are 16-bit in the directory: 2^16 segments (32 GiB, some 700M flows) at most. */
 const MAX_SEGS = 1 << 16;
 /** A table sized beforehand starts with its segments this full at `expectedFlows`. */

