@@ -5,6 +5,7 @@ import { HOP_OPAQUE, HOP_VM, HOP_VTEP, hopName, opaqueName, routePrefix, tableOf
 import { vmAddressText, vtepText } from '../fabric/topology.js';
 import { TunnelDissection } from '../wire/tunnel.js';
 import { isTunnelKey, tunnelOf } from '../engine/tunnel-key.js';
+import { u32Words } from '../engine/path.js';
 import { FlowTable, MAX_STAGES } from '../engine/flowtable.js';
 import type { PathColumns } from '../engine/paths.js';
 import { AddressTable } from '../engine/addrs.js';
@@ -336,7 +337,7 @@ function baselineCounts(fabric: Fabric, addrs: AddressTable, flows: FlowTable, p
   const hasher = fabric.hashers[route.leaf]!;
   const hasher6 = fabric.hashers6[route.leaf]!;
   const v6 = route.family === 6;
-  const l3 = fabric.topology.leaves[route.leaf]!.hash.algorithm === 'linux-l3';
+  const l3 = fabric.hashesNextHeader[route.leaf]!;
   const src6 = new Uint32Array(4);
   const dst6 = new Uint32Array(4);
   const tunnelHasher = fabric.tunnelHashers[route.leaf]!;
@@ -349,7 +350,7 @@ function baselineCounts(fabric: Fabric, addrs: AddressTable, flows: FlowTable, p
       if ((d.outer.addrType === 6) !== v6 || lookupKey(fabric, addrs, route.leaf, route.vrf, dstKey(meta, dst)) !== route.id) return;
       const o = d.outer;
       const hash = tunnelHasher !== null ? tunnelHasher(d)
-        : v6 ? hasher6(Uint32Array.from(o.src), Uint32Array.from(o.dst), l3 ? d.outerNextHeader : o.proto, 0, 0, o.flowLabelWord)
+        : v6 ? hasher6(u32Words(o.src, src6), u32Words(o.dst, dst6), l3 ? d.outerNextHeader : o.proto, 0, 0, o.flowLabelWord)
         : hasher(o.src[0]! >>> 0, o.dst[0]! >>> 0, o.proto, 0, 0);
       counts[route.group.select(hash)]!++;
       return;

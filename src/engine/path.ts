@@ -92,7 +92,8 @@ export function resolveTunnel(fabric: Fabric, entryLeaf: number, vrf: number, d:
 
 const tunnelSrc6 = new Uint32Array(4);
 const tunnelDst6 = new Uint32Array(4);
-function u32Words(from: Int32Array, into: Uint32Array): Uint32Array {
+/** A dissection's int32 address words as the u32 words the IPv6 hashers take, into `into` (no allocation). */
+export function u32Words(from: Int32Array, into: Uint32Array): Uint32Array {
   for (let i = 0; i < 4; i++) into[i] = from[i]!;
   return into;
 }
@@ -139,7 +140,7 @@ function forward(
       return;
     }
     const route = fabric.routes[routeId]!;
-    const p6 = nextHeader !== proto && fabric.topology.leaves[leaf]!.hash.algorithm === 'linux-l3' ? nextHeader : proto;
+    const p6 = fabric.hashesNextHeader[leaf]! ? nextHeader : proto;
     const tunnelHash = dissected === null ? null : fabric.tunnelHashers[leaf]!;
     const hash = tunnelHash !== null ? tunnelHash(dissected!)
       : family === 4 ? fabric.hashers[leaf]!(src, dst, proto, sport, dport) : fabric.hashers6[leaf]!(src6, dst6, p6, sport, dport, flowLabel);

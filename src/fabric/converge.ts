@@ -64,6 +64,11 @@ export interface Fabric {
   /** true when some leaf's IPv6 hasher reads the flow label, so that flows differing in it only may part */
   readsFlowLabel: boolean;
   /**
+   * per leaf: its IPv6 hash takes the fixed header's next header as the protocol (linux-l3, policy 0, as
+   * ip6_multipath_l3_keys), where every other reads the upper layer's past extension headers
+   */
+  hashesNextHeader: boolean[];
+  /**
    * true when some leaf hashes inner headers (linux-l3-inner, linux-custom with an inner-* field): only then are
    * tunnelled client frames (IP-in-IP, IPv6-in-IP, GRE) dissected and keyed by their inner flow (tunnel-key.ts)
    */
@@ -291,6 +296,7 @@ export function converge(topology: Topology, options: ConvergeOptions = {}): Fab
     hashers: topology.leaves.map((l) => makeHasher(hashSpec4(l.hash))),
     hashers6: topology.leaves.map((l) => makeHasher6({ algorithm: l.hash.algorithm, seed: l.hash.seed, fields: l.hash.fields as readonly HashField6[] })),
     readsFlowLabel: topology.leaves.some((l) => hashReadsFlowLabel(l.hash)),
+    hashesNextHeader: topology.leaves.map((l) => l.hash.algorithm === 'linux-l3'),
     readsInner: topology.leaves.some((l) => readsInnerHeaders(l.hash)),
     tunnelHashers: topology.leaves.map((l) => makeTunnelHasher(l.hash)),
     routes,
