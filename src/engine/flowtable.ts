@@ -398,12 +398,22 @@ export class FlowTable {
    * of its run, which is before it only where a slot of the run has been freed since the last empty one.
    */
   private shed(s: number, ids: number[], parts: number): void {
-    const seg = this.segs[s]!;
+    const segs = this.segs;
+    const seg = segs[s]!;
     const cuts = this.cuts;
     const shift = this.dirShift;
     const p = ids.indexOf(s);
     const mine0 = cuts[p]!;
     const mine1 = cuts[p + 1]!;
+    // the parts' segments and upper cuts, in locals: the loop below runs for every slot of the segment
+    const cut1 = cuts[1]!;
+    const cut2 = parts > 2 ? cuts[2]! : 0x7fffffff;
+    const to0 = segs[ids[0]!]!;
+    const to1 = segs[ids[1]!]!;
+    const to2 = parts > 2 ? segs[ids[2]!]! : to1;
+    let gain0 = 0;
+    let gain1 = 0;
+    let gain2 = 0;
     let empty = 0;
     while (seg[empty * SLOT_WORDS + W_FLOW] !== 0) empty++;
     let moves = 0;
@@ -415,27 +425,46 @@ export class FlowTable {
         free = i;
         continue;
       }
-      const h = hashAt(seg, at);
+      const src = seg[at]!;
+      const dst = seg[at + W_DST]!;
+      const ports = seg[at + W_PORTS]!;
+      const meta = seg[at + W_META]!;
+      const h = slotHash(src, dst, ports, meta);
       const e = h >>> shift;
       let j = (h & SLOT_MASK) * SLOT_WORDS;
-      if (e < mine0 || e >= mine1) {
-        let q = 0;
-        while (q < parts - 1 && e >= cuts[q + 1]!) q++;
-        const to = this.segs[ids[q]!]!;
-        while (to[j + W_FLOW] !== 0) j = (j + SLOT_WORDS) & SEG_WORD_MASK;
-        for (let w = 0; w < SLOT_WORDS; w++) to[j + w] = seg[at + w]!;
-        this.delta[q]!++;
-        this.delta[p]!--;
-      } else {
+      let to: Int32Array;
+      if (e >= mine0 && e < mine1) {
         // the run from its home slot to here holds a free slot only if the last free one is not before its home
         if (i - free > (((at - j) & SEG_WORD_MASK) >>> SLOT_SHIFT)) continue;
-        while (seg[j + W_FLOW] !== 0) j = (j + SLOT_WORDS) & SEG_WORD_MASK;
-        for (let w = 0; w < SLOT_WORDS; w++) seg[j + w] = seg[at + w]!;
+        to = seg;
+      } else if (e < cut1) {
+        to = to0;
+        gain0++;
+      } else if (e < cut2) {
+        to = to1;
+        gain1++;
+      } else {
+        to = to2;
+        gain2++;
       }
+      while (to[j + W_FLOW] !== 0) j = (j + SLOT_WORDS) & SEG_WORD_MASK;
+      to[j] = src;
+      to[j + W_DST] = dst;
+      to[j + W_PORTS] = ports;
+      to[j + W_META] = meta;
+      to[j + W_FLOW] = seg[at + W_FLOW]!;
+      to[j + W_PATH] = seg[at + W_PATH]!;
+      to[j + W_PACKETS] = seg[at + W_PACKETS]!;
+      to[j + W_BYTES] = seg[at + W_BYTES]!;
       seg[at + W_FLOW] = 0;
       free = i;
       moves++;
     }
+    const delta = this.delta;
+    delta[0] += gain0;
+    delta[1] += gain1;
+    delta[2] += gain2;
+    delta[p] -= gain0 + gain1 + gain2;
     this.moves += moves;
   }
 
