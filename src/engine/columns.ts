@@ -36,27 +36,29 @@ export type FlowColumnName = keyof typeof FLOW_COLUMNS;
 export type PathColumnName = keyof typeof PATH_COLUMNS;
 export type FlowColumns = { size: number } & { [K in FlowColumnName]: InstanceType<(typeof FLOW_COLUMNS)[K]> };
 
-const FLOW_READERS: { [K in FlowColumnName]: (t: FlowTable, f: number, paths: PathColumns) => number } = {
-  src: (t, f) => t.srcOf(f),
-  dst: (t, f) => t.dstOf(f),
-  ports: (t, f) => t.portsOf(f),
-  meta: (t, f) => t.metaOf(f),
-  packets: (t, f) => t.packetsOf(f),
-  bytes: (t, f) => t.bytesOf(f),
-  path: (t, f) => t.pathOf(f),
-  reason: (t, f, paths) => paths.reason[t.pathOf(f)]!,
-  outerSport: (t, f) => t.outerSportOf(f),
-};
-
-/** The table's flows as dense columns (a worker's result; tests), their decisions in `paths`. */
+/**
+ * The table's flows as dense columns (a worker's result, the merge's input; tests), their decisions in `paths`. One
+ * walk of the table in slot order, each flow's row written at its index: reading the columns flow by flow in
+ * first-seen order cost a random access per flow and column (1M flows: 0.97-2.4 s, against 0.17-0.25 s for the
+ * walk).
+ */
 export function flowColumns(t: FlowTable, paths: PathColumns): FlowColumns {
-  const out = { size: t.size } as FlowColumns;
-  for (const name of Object.keys(FLOW_COLUMNS) as FlowColumnName[]) {
-    const col = new FLOW_COLUMNS[name](t.size);
-    const read = FLOW_READERS[name];
-    for (let f = 0; f < t.size; f++) col[f] = read(t, f, paths);
-    (out as unknown as Record<string, unknown>)[name] = col;
-  }
+  const n = t.size;
+  const out = { size: n } as FlowColumns;
+  for (const name of Object.keys(FLOW_COLUMNS) as FlowColumnName[]) (out as unknown as Record<string, unknown>)[name] = new FLOW_COLUMNS[name](n);
+  const { src: srcs, dst: dsts, ports: portss, meta: metas, packets: packetss, bytes: bytess, path: pathss, reason: reasons, outerSport: outerSports } = out;
+  const reasonOf = paths.reason;
+  t.scan((f, src, dst, ports, meta, path, packets, bytes) => {
+    srcs[f] = src;
+    dsts[f] = dst;
+    portss[f] = ports;
+    metas[f] = meta;
+    packetss[f] = packets;
+    bytess[f] = bytes;
+    pathss[f] = path;
+    reasons[f] = reasonOf[path]!;
+    outerSports[f] = t.outerSportOf(f);
+  });
   return out;
 }
 

@@ -526,7 +526,10 @@ class ParallelReplay implements RecordSink {
   /** One engine's result from all: the main thread's engine itself when no worker took a chunk. */
   private merge(): Engine {
     if (this.usedSlots().length === 0) return this.engine;
-    const out = new Engine(this.fabric);
+    // The merged table holds at least the largest engine's flows (all of them when every engine met every flow):
+    // sized for that beforehand, it does not rebalance its way there.
+    const largest = Math.max(this.engine.flows.size, ...this.slots.map((s) => s.result?.flows.size ?? 0));
+    const out = new Engine(this.fabric, { flows: largest });
     const tables: Array<{ flows: FlowColumns; paths: PathColumns; addrs: AddressColumns } | undefined> = [
       { flows: flowColumns(this.engine.flows, this.engine.paths), paths: pathColumns(this.engine.paths), addrs: this.engine.addrs.columns() },
     ];
