@@ -34,7 +34,7 @@ export function writeFlowsCsv(engine: Engine, path: string): void {
         flows.bytesOf(f),
         vtep >= 0 ? fabric.leafNames[vtep]! : '',
         vm >= 0 ? fabric.vmNames[vm]! : other >= 0 ? opaqueName(fabric, other) : '',
-        flows.outerSportOf(f),
+        engine.outerSportOf(f, path),
       );
       if (chunk.length > 1 << 20) {
         writeSync(fd, chunk);

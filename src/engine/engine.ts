@@ -5,7 +5,8 @@ import type { Fabric } from '../fabric/converge.js';
 import type { PcapRun, RecordBatch } from '../capture/reader.js';
 import type { PcapWriter } from '../capture/writer.js';
 import { EmuError } from '../errors.js';
-import { FlowTable, MAX_VRFS, META_IPV6, NEW_FLOW } from './flowtable.js';
+import { FlowTable, MAX_STAGES, MAX_VRFS, META_IPV6, NEW_FLOW } from './flowtable.js';
+import { foldIpv6, sourcePortOf } from '../fabric/spines.js';
 import { PathTable } from './paths.js';
 import { AddressTable } from './addrs.js';
 import { FrameKey, REASON_OK, decodeFrame } from '../wire/decode.js';
@@ -96,6 +97,8 @@ export class Engine {
     options: EngineOptions = {},
   ) {
     this.flows = new FlowTable(options.flows);
+    // --write encapsulates every frame as it comes: its flows' ports are computed on first sight
+    this.path.deferSport = options.writer === undefined;
     this.vxlanPort = fabric.topology.vxlan.port;
     this.metaTcp = FlowTable.meta(6, fabric.ingressLeaf, fabric.ingressVrf);
     this.metaUdp = FlowTable.meta(17, fabric.ingressLeaf, fabric.ingressVrf);
@@ -149,7 +152,7 @@ export class Engine {
 
   /** Writes the frame the lane just forwarded as flow f (its key and path are still the lane's last). */
   private write(encap: VxlanEncapsulator, f: number, buf: Uint8Array, off: number, capLen: number, origLen: number, linkType: number, tsSec: number, tsNsec: number): void {
-    encap.write(this.lastMeta, this.lastPath, this.flows.outerSportOf(f), buf, off, capLen, origLen, linkType, this.l3, tsSec, tsNsec);
+    encap.write(this.lastMeta, this.lastPath, this.outerSportOf(f, this.lastPath), buf, off, capLen, origLen, linkType, this.l3, tsSec, tsNsec);
   }
 
   /**
@@ -361,6 +364,37 @@ export class Engine {
     const path = this.paths.intern(p);
     this.flows.setPath(path, p.outerSport);
     return path;
+  }
+
+  /**
+   * The VXLAN source port flow f (of path `path`) was encapsulated with, 0 when it was not. A leaf's `independent`
+   * port (Linux's own hash of the flow, a third SipHash besides the two ECMP stages) is not part of the path
+   * without spines, so first sight leaves it out (PathResult.deferSport) and it is computed here when first asked
+   * for (--write, --flows-csv, tests), then kept: a replay that needs neither never pays it (~5% of a replay where
+   * every frame is a new flow). The encapsulating leaf is the first stage's: a flow that arrived as VXLAN (its
+   * VTEP the first stage's leaf) was not encapsulated.
+   */
+  outerSportOf(f: number, path = this.flows.pathOf(f)): number {
+    const stored = this.flows.outerSportOf(f);
+    const paths = this.paths;
+    const vtep = paths.vtep[path]!;
+    if (stored !== 0 || !this.path.deferSport || vtep < 0 || paths.stageCount[path] === 0) return stored;
+    const leaf = this.fabric.routes[paths.stageRoute[path * MAX_STAGES]!]!.leaf;
+    const hasher = this.fabric.underlay.sourcePort[leaf]!;
+    if (leaf === vtep || hasher === null || this.fabric.underlay.vrf >= 0) return stored;
+    const meta = this.flows.metaOf(f);
+    let src = this.flows.srcOf(f);
+    let dst = this.flows.dstOf(f);
+    if (FlowTable.isIpv6(meta)) {
+      // a tunnelled flow's port is computed on first sight (its addresses are the outer header's)
+      if (this.addrs.isTunnelFlow(src)) return stored;
+      src = foldIpv6(this.addrs.wordsOf(src, this.src6));
+      dst = foldIpv6(this.addrs.wordsOf(dst, this.dst6));
+    }
+    const ports = this.flows.portsOf(f);
+    const port = sourcePortOf(hasher, 0, this.fabric.topology.vxlan, src, dst, meta & 0xff, ports >>> 16, ports & 0xffff);
+    this.flows.setOuterSport(f, port);
+    return port;
   }
 
   /** A flow's decision by flow index: the skip reason (0 forwarded), VTEP and VM of its path (-1 none). */

@@ -221,6 +221,11 @@ export class FlowTable {
     this.sport[f >>> CHUNK_BITS]![f & (CHUNK - 1)] = outerSport;
   }
 
+  /** Sets flow f's VXLAN source port (one its engine computed later: Engine.outerSportOf). */
+  setOuterSport(f: number, outerSport: number): void {
+    this.sport[f >>> CHUNK_BITS]![f & (CHUNK - 1)] = outerSport;
+  }
+
   private insert(seg: Int32Array, at: number, h: number, src: number, dst: number, ports: number, meta: number, packets: number, bytes: number): number {
     const f = this.size++;
     if ((f & (CHUNK - 1)) === 0) this.sport.push(new Uint16Array(CHUNK));
@@ -550,7 +555,7 @@ export class FlowTable {
     const low = this.word(f, W_BYTES) >>> 0;
     return this.carries.size === 0 ? low : low + (this.carries.get(2 * f + 1) ?? 0);
   }
-  /** The outer UDP source port of its VXLAN encapsulation; 0 when not encapsulated. */
+  /** The outer UDP source port of its VXLAN encapsulation as stored: 0 when not encapsulated or not yet computed (Engine.outerSportOf). */
   outerSportOf(f: number): number {
     return this.sport[f >>> CHUNK_BITS]![f & (CHUNK - 1)]!;
   }

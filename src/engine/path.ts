@@ -24,6 +24,11 @@ export class PathResult {
   vm = -1;
   other = -1;
   outerSport = 0;
+  /**
+   * Leave a leaf's `independent` VXLAN source port out (outerSport 0) where it is not part of the path (no spines,
+   * not a tunnel): the engine computes it when first asked for (Engine.outerSportOf). Set by the engine only.
+   */
+  deferSport = false;
   stages = 0;
   readonly stageLeaf = new Int32Array(MAX_STAGES);
   readonly stageRoute = new Int32Array(MAX_STAGES);
@@ -152,7 +157,10 @@ function forward(
     out.stageHash[s] = hash;
     const hop = route.nextHops[member]!;
     if (hop.kind === HOP_VTEP) {
-      const outerSport = family === 4
+      // Linux's own hash of the flow (the `independent` port) is a third SipHash on a new flow: deferred where no
+      // spine hashes it (Engine.outerSportOf); an `ecmp-hash` port costs nothing and is kept.
+      const defer = out.deferSport && dissected === null && fabric.underlay.vrf < 0 && fabric.underlay.sourcePort[leaf] !== null;
+      const outerSport = defer ? 0 : family === 4
         ? outerSourcePort(fabric, leaf, hash, src, dst, proto, sport, dport)
         : outerSourcePort(fabric, leaf, hash, foldIpv6(src6), foldIpv6(dst6), proto, sport, dport);
       if (out.vtep < 0) {

@@ -6,6 +6,7 @@ import { DUAL_STACK_YAML, benchCaptureBuffer } from '../../bench/captures.js';
 import { CaptureReader, PcapRun, RecordBatch } from '../../src/capture/reader.js';
 import { Engine } from '../../src/engine/engine.js';
 import { FlowTable } from '../../src/engine/flowtable.js';
+import { PcapWriter } from '../../src/capture/writer.js';
 import { converge } from '../../src/fabric/converge.js';
 import { loadTopology, parseTopology } from '../../src/fabric/topology.js';
 import { formatIpv6 } from '../../src/wire/ipv6.js';
@@ -44,6 +45,21 @@ function byFrames(weight: number, repeat = 1, fastPath = true, f = fabric, cap =
   return e;
 }
 
+/**
+ * An engine that writes frames (--write) computes each flow's VXLAN source port on first sight; one that does not
+ * defers a leaf's `independent` port (PathResult.deferSport) and computes it when asked: the same ports, flow by flow.
+ */
+function expectDeferredSportsAsFirstSight(f = fabric, cap = capture): void {
+  const deferred = byRuns(1, f, cap);
+  const eager = new Engine(f, { writer: PcapWriter.toBuffer() });
+  for (const b of batches(cap)) eager.processBatch(b);
+  const stored = Array.from({ length: deferred.flows.size }, (_, i) => deferred.flows.outerSportOf(i));
+  expectSameEngine(eager, deferred);
+  // it was deferred (0 stored before it was asked for), and most encapsulated flows have one
+  const ports = Array.from({ length: deferred.flows.size }, (_, i) => deferred.outerSportOf(i));
+  expect(stored.filter((p, i) => p === 0 && ports[i] !== 0).length).toBeGreaterThan(deferred.flows.size / 4);
+}
+
 describe('the one lane', () => {
   it('runs, batches and frames one at a time (with and without the fast path) forward alike', () => {
     const runs = byRuns();
@@ -52,6 +68,7 @@ describe('the one lane', () => {
     expectSameEngine(batched, runs);
     expectSameEngine(byFrames(1), runs);
     expectSameEngine(byFrames(1, 1, false), runs);
+    expectDeferredSportsAsFirstSight();
     // Every kind of frame met: forwarded flows, and skipped ones counted per flow and per reason.
     expect(runs.packets).toBe(20_000);
     const skipped = runs.skippedByReason();
@@ -122,6 +139,7 @@ describe('the one lane on IPv6 (a dual-stack fabric with an IPv6 underlay)', () 
         expectSameEngine(byFrames(1, 1, true, f, cap), runs);
         expectSameEngine(byFrames(1, 1, false, f, cap), runs);
         expectSameEngine(byFrames(3, 1, true, f, cap), byFrames(1, 3, true, f, cap));
+        expectDeferredSportsAsFirstSight(f, cap);
         const skipped = runs.skippedByReason();
         for (const reason of ['not-ipv4', 'truncated', 'no-route', 'unknown-vni']) expect(skipped[reason], reason).toBeGreaterThan(0);
         // IPv6 flows forwarded, entering at the ingress leaf and as VXLAN over IPv6 at leaf-3

@@ -20,6 +20,8 @@ export function engineState(e: Engine): EngineState {
   const flows = flowColumns(e.flows, e.paths);
   const columns: Record<string, number[]> = {};
   for (const name of Object.keys(FLOW_COLUMNS) as FlowColumnName[]) if (name !== 'path') columns[name] = Array.from(flows[name]);
+  // the VXLAN source port as the engine answers it (computed when first asked for: Engine.outerSportOf)
+  columns.outerSport = Array.from(flows.path, (path, f) => e.outerSportOf(f, path));
   for (const name of Object.keys(PATH_COLUMNS) as PathColumnName[]) {
     const width = PATH_COLUMNS[name][1];
     const col: number[] = [];
