@@ -217,11 +217,10 @@ export class FlowTable {
   /** Sets the decision of the flow findOrAdd just inserted: its path and VXLAN source port. */
   setPath(path: number, outerSport: number): void {
     this.newSeg[this.newAt + W_PATH] = path;
-    const f = this.last;
-    this.sport[f >>> CHUNK_BITS]![f & (CHUNK - 1)] = outerSport;
+    this.setOuterSport(this.last, outerSport);
   }
 
-  /** Sets flow f's VXLAN source port (one its engine computed later: Engine.outerSportOf). */
+  /** Sets flow f's VXLAN source port (setPath; or one its engine computes later: Engine.outerSportOf). */
   setOuterSport(f: number, outerSport: number): void {
     this.sport[f >>> CHUNK_BITS]![f & (CHUNK - 1)] = outerSport;
   }
