@@ -86,11 +86,14 @@ export function escapeHtml(s: string): string {
   });
 }
 
+/** What makes a CSV field need quotes (one object: a literal in csvField would be a new RegExp each call). */
+const CSV_SPECIAL = /[",\r\n]/;
+
 /** One CSV field per RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
 export function csvField(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';
   const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return CSV_SPECIAL.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** Display width of a string in a monospaced terminal (block characters count 1; no wide characters expected). */
