@@ -37,7 +37,7 @@ describe('writeFlowsCsv', () => {
       const { flows, paths } = engine;
       for (let f = 0; f < flows.size; f++) {
         const path = flows.pathOf(f);
-        if (paths.reason[path] !== 0 || FlowTable.isIpv6(flows.metaOf(f))) continue;
+        if (paths.reason[path] !== 0) continue;
         const vm = paths.vm[path]!;
         const vtep = paths.vtep[path]!;
         const name = vm >= 0 ? fabric.vmNames[vm]! : '';
