@@ -174,7 +174,8 @@ export function underlayStageWarnings(fabric: Fabric, flows: FlowTable, paths: P
  * The spread over the spines had every flow the leaf tunnels (to any VTEP) gone to this route's VTEP: each flow's
  * source port and outer hash as the leaf would give them. The counterfactual the polarization test compares with.
  * A flow's source port does not depend on the VTEP it goes to, so where this leaf is the first to tunnel the flow
- * the port the flow table holds is the one (any family, tunnelled or not); a flow the leaf tunnels further on (a
+ * the port the flow table holds is the one (any family, tunnelled or not; with spines no port is deferred, see
+ * PathResult.deferSport); a flow the leaf tunnels further on (a
  * static detour) has its port recomputed from its key, which only an IPv4 key allows (an IPv6 or tunnelled
  * flow's key holds address ids): such flows are left out.
  */

@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { Report } from '../../src/stats/types.js';
 import { haveTool, isRoot } from '../helpers.js';
 import { acquireNetnsLock, removeStaleNamespaces } from '../hash/netns.js';
 
@@ -193,6 +195,22 @@ export function finish(child: ChildProcess, timeout = 30_000): Promise<Finished>
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * What a `capture --json` that took every datagram sendUdp sent must report: `datagrams` frames of `frameBytes`
+ * each over `flows` flows, none skipped, every flow on one VTEP and one VM, every frame delivered to a VM.
+ */
+export function expectEveryDatagramForwarded(stdout: string, datagrams: number, flows: number, frameBytes: number): Report {
+  const report = JSON.parse(stdout) as Report;
+  expect(report.packets).toBe(datagrams);
+  expect(report.flows).toBe(flows);
+  expect(report.skipped).toEqual({});
+  expect(report.bytes).toBe(datagrams * frameBytes);
+  expect(report.vteps.reduce((a, v) => a + v.flows, 0)).toBe(flows);
+  expect(report.vms.reduce((a, v) => a + v.flows, 0)).toBe(flows);
+  expect(report.vms.reduce((a, v) => a + v.packets, 0)).toBe(datagrams);
+  return report;
 }
 
 /**
