@@ -20,6 +20,10 @@ const PCAP_MAGIC_NS = 0xa1b23c4d;
 /** Alexey Kuznetzov's "modified" pcap (old Red Hat tcpdump): 24-byte record headers. */
 const PCAP_MAGIC_MODIFIED = 0xa1b2cd34;
 const PCAP_FILE_HEADER_LEN = 24;
+/** Record headers in a row that make a plausible place to cut a capture into parts (splitPoints). */
+const SPLIT_CHAIN = 16;
+/** The windows splitPoints reads at a nominal cut, larger when the records are too long for a chain to fit. */
+const SPLIT_WINDOWS = [64 << 10, 1 << 20, 8 << 20];
 
 const PCAPNG_SHB = 0x0a0d0d0a;
 const PCAPNG_IDB = 0x00000001;
@@ -353,6 +357,101 @@ export class CaptureReader {
   /** A reader over bytes in memory (tests, benchmarks): no copy, the records point into `data`. */
   static fromBuffer(data: Uint8Array, name = 'buffer'): CaptureReader {
     return new CaptureReader(name, null, data, data.length, data.length, true);
+  }
+
+  /**
+   * A classic pcap's records from byte `from` on, as if the file ended at byte `until`: one engine's part of a
+   * capture split by splitPoints (workers.ts). `fd` is the caller's (left open); the file header is read again
+   * from byte 0, and `buffer` is the chunk buffer to read into (an engine reuses one for all its parts). Positions
+   * in errors are the file's. A record that runs past `until` is cut short here: the caller checks that the part
+   * ended exactly at `until` (bytesRead) before it trusts the next part's first record.
+   */
+  static openPart(fd: number, name: string, from: number, until: number, buffer: Uint8Array): CaptureReader {
+    let size: number;
+    let got: number;
+    try {
+      size = fs.fstatSync(fd).size;
+      got = fs.readSync(fd, buffer, 0, PCAP_FILE_HEADER_LEN, 0);
+    } catch (err) {
+      throw openError(err, name);
+    }
+    const reader = new CaptureReader(name, new FileSource(fd, name, true, { start: from, limit: until }), buffer, got, size, true);
+    if (reader.format !== 'pcap') throw new RangeError(`${name}: parts are for classic pcap, not ${reader.format}`);
+    reader.base = from;
+    reader.start = reader.end = 0;
+    return reader;
+  }
+
+  /**
+   * Where a classic pcap file of known size can be cut into parts of about `partBytes` each, for engines that read
+   * a part each (workers.ts): [first record, ..., file size], or undefined when it cannot be split (not a regular
+   * file, pcapng, or lengths that must be rewritten). Each cut is the first position after a nominal one where a
+   * chain of SPLIT_CHAIN plausible record headers starts (a captured length from 1 to the link type's maximum, not
+   * above the original length, a sub-second field in range, timestamps within a day of each other). A chain inside a frame's payload can fool
+   * it: the engines check every cut by walking to it from the one before (openPart's caller), and a cut that does
+   * not hold sends the whole replay back to one engine. Where no chain is found the part runs on to the next cut.
+   */
+  splitPoints(partBytes: number): number[] | undefined {
+    const src = this.source;
+    if (this.format !== 'pcap' || !(src instanceof FileSource) || !src.positional || !this.sizeKnown) return undefined;
+    if (this.lengths !== LENGTHS_AS_IS || this.size === undefined) return undefined;
+    const size = this.size;
+    const first = PCAP_FILE_HEADER_LEN;
+    const cuts = [first];
+    const step = Math.max(1, Math.floor(partBytes));
+    let window: Uint8Array | undefined;
+    for (let nominal = first + step; nominal < size; ) {
+      let cut: number | undefined;
+      for (const bytes of SPLIT_WINDOWS) {
+        if (window === undefined || window.length < bytes) window = Buffer.allocUnsafe(bytes);
+        const got = src.readAt(window, 0, Math.min(bytes, size - nominal), nominal);
+        cut = this.chainStart(window, got, nominal + got === size);
+        if (cut !== undefined || nominal + got === size) break;
+      }
+      if (cut === undefined) {
+        nominal += step;
+        continue;
+      }
+      const at = nominal + cut;
+      if (at >= size) break;
+      cuts.push(at);
+      nominal = at + step;
+    }
+    cuts.push(size);
+    return cuts;
+  }
+
+  /** The first offset in b[0, end) where SPLIT_CHAIN plausible record headers follow one another (splitPoints). */
+  private chainStart(b: Uint8Array, end: number, atEof: boolean): number | undefined {
+    const le = this.le;
+    const hdr = this.recHeaderLen;
+    // Records above the snapshot length are legal (libpcap cuts them, and so do the part readers); above the link
+    // type's maximum they are damage.
+    const limit = this.maxCap;
+    const fracPerSec = this.nanos ? 1e9 : 1e6;
+    for (let q = 0; q + hdr <= end; q++) {
+      let p = q;
+      let ok = true;
+      const sec0 = le ? u32le(b, q) : u32be(b, q);
+      for (let i = 0; i < SPLIT_CHAIN; i++) {
+        if (p === end && atEof && i > 0) break;
+        if (end - p < hdr) {
+          ok = false;
+          break;
+        }
+        const sec = le ? u32le(b, p) : u32be(b, p);
+        const frac = le ? u32le(b, p + 4) : u32be(b, p + 4);
+        const capLen = le ? u32le(b, p + 8) : u32be(b, p + 8);
+        const origLen = le ? u32le(b, p + 12) : u32be(b, p + 12);
+        if (capLen === 0 || capLen > limit || origLen < capLen || origLen > MAX_CAPLEN || frac >= fracPerSec || Math.abs(sec - sec0) > 86400) {
+          ok = false;
+          break;
+        }
+        p += hdr + capLen;
+      }
+      if (ok) return q;
+    }
+    return undefined;
   }
 
   /** Records skipped where the file's framing let us go on (pcapng packet blocks with bad contents). */

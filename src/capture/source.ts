@@ -32,19 +32,45 @@ async function skipByReading(src: ByteSource, n: number, scratch: Uint8Array): P
   return done;
 }
 
+/**
+ * Part of a file: its bytes from `start` up to `limit`, read as if the file ended there (a replay engine's share
+ * of a capture, workers.ts). The descriptor is the caller's: closing the source leaves it open.
+ */
+export interface FileRange {
+  start: number;
+  limit: number;
+}
+
 /** A regular file, read by position (Number positions: past 4 GiB is fine), or sequentially for standard input. */
 export class FileSource implements ByteSource {
   readonly syncCapable = true;
-  private pos = 0;
+  private pos: number;
+  /** Where the source ends (a range's limit); Infinity for the whole file. */
+  private readonly limit: number;
 
   constructor(
     private readonly fd: number,
     private readonly name: string,
     /** false for standard input redirected from a file: read from wherever its offset is, never close it. */
-    private readonly positional: boolean,
-  ) {}
+    readonly positional: boolean,
+    private readonly range?: FileRange,
+  ) {
+    this.pos = range?.start ?? 0;
+    this.limit = range?.limit ?? Infinity;
+  }
 
-  read(buf: Uint8Array, off: number, len: number): Promise<number> {
+  /** Reads up to `len` bytes at file position `pos` (not the source's own), whatever its range; returns how many. */
+  readAt(buf: Uint8Array, off: number, len: number, pos: number): number {
+    try {
+      return fs.readSync(this.fd, buf, off, len, pos);
+    } catch (err) {
+      throw ioError(err, this.name);
+    }
+  }
+
+  read(buf: Uint8Array, off: number, wanted: number): Promise<number> {
+    const len = Math.max(0, Math.min(wanted, this.limit - this.pos));
+    if (len === 0) return Promise.resolve(0);
     return new Promise((resolve, reject) => {
       fs.read(this.fd, buf, off, len, this.positional ? this.pos : null, (err, n) => {
         if (err) reject(ioError(err, this.name));
@@ -56,7 +82,9 @@ export class FileSource implements ByteSource {
     });
   }
 
-  readSync(buf: Uint8Array, off: number, len: number): number {
+  readSync(buf: Uint8Array, off: number, wanted: number): number {
+    const len = Math.max(0, Math.min(wanted, this.limit - this.pos));
+    if (len === 0) return 0;
     let n: number;
     try {
       n = fs.readSync(this.fd, buf, off, len, this.positional ? this.pos : null);
@@ -91,13 +119,13 @@ export class FileSource implements ByteSource {
     } catch (err) {
       throw ioError(err, this.name);
     }
-    const step = Math.max(0, Math.min(n, size - this.pos));
+    const step = Math.max(0, Math.min(n, Math.min(size, this.limit) - this.pos));
     this.pos += step;
     return step;
   }
 
   close(): Promise<void> {
-    if (!this.positional) return Promise.resolve();
+    if (!this.positional || this.range !== undefined) return Promise.resolve();
     return new Promise((resolve) => fs.close(this.fd, () => resolve()));
   }
 }
