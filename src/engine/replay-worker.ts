@@ -2,11 +2,13 @@
 // chunks it is sent, and hands back its flow table at the end. It imports no YAML, CLI or report code, so that a
 // worker is up in a few tens of milliseconds; the build bundles it into one file for the same reason.
 
+import * as fs from 'node:fs';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { PcapRun, RecordBatch } from '../capture/reader.js';
 import { converge } from '../fabric/converge.js';
 import { Engine } from './engine.js';
 import { columnBuffers, flowColumns, pathColumns } from './columns.js';
+import { claimPart, forwardPart, type PartFile } from './parts.js';
 import { ChunkView, WORKER_KIND, threadCpuMs, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
 function runWorker(data: WorkerData): void {
@@ -19,6 +21,8 @@ function runWorker(data: WorkerData): void {
   let engine: Engine | undefined;
   const batch = new RecordBatch(1);
   const run = new PcapRun();
+  /** Replay by parts: settles when this worker has claimed its last part ('finish' waits for it). */
+  let parts: Promise<void> = Promise.resolve();
   port.on('message', (m: ToWorker) => {
     try {
       if (m.type === 'topology') {
@@ -47,18 +51,52 @@ function runWorker(data: WorkerData): void {
         view.forward(engine, batch, m.count);
         const busyNs = Number(process.hrtime.bigint() - t0);
         send({ type: 'done', unit: m.unit, lo, hi: engine.flows.size, count: m.count, busyNs });
+      } else if (m.type === 'parts') {
+        parts = forwardParts(engine, m, send).catch(fail);
       } else {
-        const flows = flowColumns(engine.flows, engine.paths);
-        const paths = pathColumns(engine.paths);
-        const addrs = engine.addrs.columns();
-        const skipped = Float64Array.from(engine.skipped);
-        // Transferred (the worker's last act, so detaching costs it nothing): a big table is not copied.
-        send({ type: 'result', flows, paths, addrs, packets: engine.packets, bytes: engine.bytes, skipped, cpuMs: threadCpuMs() }, [...columnBuffers(flows, paths, addrs), skipped.buffer as ArrayBuffer]);
+        const e = engine;
+        void parts.then(() => {
+          try {
+            sendResult(e);
+          } catch (err) {
+            fail(err);
+          }
+        });
       }
     } catch (e) {
       fail(e);
     }
   });
+
+  function sendResult(engine: Engine): void {
+    const flows = flowColumns(engine.flows, engine.paths);
+    const paths = pathColumns(engine.paths);
+    const addrs = engine.addrs.columns();
+    const skipped = Float64Array.from(engine.skipped);
+    // Transferred (the worker's last act, so detaching costs it nothing): a big table is not copied.
+    send({ type: 'result', flows, paths, addrs, packets: engine.packets, bytes: engine.bytes, skipped, cpuMs: threadCpuMs() }, [...columnBuffers(flows, paths, addrs), skipped.buffer as ArrayBuffer]);
+  }
+}
+
+/** Replay by parts: claims parts until none is left (or the main thread stops the replay), reporting each one. */
+async function forwardParts(engine: Engine, m: Extract<ToWorker, { type: 'parts' }>, send: (m: FromWorker) => void): Promise<void> {
+  const claims = new Int32Array(m.claims);
+  const count = m.cuts.length - 1;
+  const stop = new AbortController();
+  const fd = fs.openSync(m.file, 'r');
+  try {
+    const file: PartFile = { fd, name: m.file, buffer: Buffer.allocUnsafe(m.bufferBytes), cuts: m.cuts };
+    const onRun = (): void => {
+      if (Atomics.load(claims, count) !== 0) stop.abort();
+    };
+    for (let k = claimPart(claims, count, 0, m.me); k >= 0; k = claimPart(claims, count, k + 1, m.me)) {
+      const t0 = process.hrtime.bigint();
+      const done = await forwardPart(engine, file, k, { signal: stop.signal, onRun });
+      send({ type: 'part', done, busyNs: Number(process.hrtime.bigint() - t0) });
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 if (!isMainThread && (workerData as Partial<WorkerData> | null)?.kind === WORKER_KIND) runWorker(workerData as WorkerData);

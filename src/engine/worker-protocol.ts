@@ -9,6 +9,7 @@ import type { FlowColumns } from './columns.js';
 import type { PathColumns } from './paths.js';
 import type { AddressColumns } from './addrs.js';
 import type { Engine } from './engine.js';
+import type { PartDone } from './parts.js';
 
 export const WORKER_KIND = 'ecmp-emu-replay-worker';
 /** Records per processBatch call, and the main thread's read batch. */
@@ -85,10 +86,13 @@ export type ToWorker =
   | { type: 'run'; unit: number; buffer: SharedArrayBuffer; start: number; end: number; count: number; littleEndian: boolean; recordHeader: number; linkType: number }
   /** the fabric to forward through: the first message, sent when the main thread has loaded it */
   | { type: 'topology'; topology: Topology }
+  /** replay by parts (parts.ts): claim parts of `file` cut at `cuts`, in claims, as engine `me`, until none is left */
+  | { type: 'parts'; file: string; cuts: number[]; claims: SharedArrayBuffer; me: number; bufferBytes: number }
   | { type: 'finish' };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; unit: number; lo: number; hi: number; count: number; busyNs: number }
+  | { type: 'part'; done: PartDone; busyNs: number }
   | { type: 'result'; flows: FlowColumns; paths: PathColumns; addrs: AddressColumns; packets: number; bytes: number; skipped: Float64Array; cpuMs: number | undefined }
   | { type: 'error'; message: string; stack?: string };
 

@@ -15,6 +15,7 @@
 // engine processes its units in increasing order, so the flows new to an engine in one unit are a contiguous index
 // range of its table, and walking the units in sequence replays the single engine's insertions in its order.
 
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,9 @@ import { addFlows, flowColumns, pathColumns, type FlowColumns } from './columns.
 import type { PathColumns } from './paths.js';
 import type { AddressColumns } from './addrs.js';
 import { Engine } from './engine.js';
-import { readRecords, type RecordSink, type ReplayOptions, type ReplayResult } from './replay.js';
+import { readRecords, type RecordSink } from './read-loop.js';
+import type { ReplayOptions, ReplayResult } from './replay.js';
+import { PART_BYTES, UNCLAIMED, claimPart, forwardPart, partClaims, partFindings, stopClaims, type PartDone, type PartFile } from './parts.js';
 import { ChunkView, WORKER_KIND, chunkLayout, threadCpuMs, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
 /** Inputs smaller than this replay on one thread by default: a worker costs more to start than it saves. */
@@ -53,6 +56,13 @@ export interface ParallelReplayOptions extends ReplayOptions {
    * copies them into shared chunks as for pcapng (tests use it to exercise that path on a pcap).
    */
   runs?: boolean;
+  /**
+   * Replay a classic pcap file by parts (parts.ts: each engine reads its own parts; default true); false hands the
+   * main thread's runs to the workers instead (tests use it to exercise that path).
+   */
+  parts?: boolean;
+  /** The nominal part size (tests make it small to get many parts from a small capture). Default PART_BYTES. */
+  partBytes?: number;
   /** The reader's buffer size, hence the largest run (tests make it small to get many runs from a small capture). */
   readBufferBytes?: number;
   /**
@@ -180,11 +190,15 @@ export async function replayParallel(file: string, fabric: Fabric, options: Para
   let writer: PcapWriter | undefined;
   try {
     writer = options.write !== undefined ? await PcapWriter.open(options.write, { linkType: 1 }) : undefined;
-    return await new ParallelReplay(reader, fabric, options, writer).run();
+    const result = await new ParallelReplay(reader, fabric, options, writer).run();
+    if (result !== undefined) return result;
   } finally {
     await reader.close();
     if (writer) await writer.close();
   }
+  // A cut between parts did not hold (a record chain inside a payload fooled splitPoints) or the capture stops
+  // before its last part: what the one reader would do is not known from the parts, so one engine does it.
+  return replayParallel(file, fabric, { ...options, workers: 1, pool: undefined });
 }
 
 class ParallelReplay implements RecordSink {
@@ -216,6 +230,11 @@ class ParallelReplay implements RecordSink {
   private readonly debug = process.env.ECMP_EMU_DEBUG_WORKERS !== undefined && process.env.ECMP_EMU_DEBUG_WORKERS !== '';
   /** ns the main thread spent forwarding (diagnostics) */
   private localNs = 0;
+  /** Replay by parts: where the file is cut (undefined: the main thread reads and hands out runs or chunks). */
+  private readonly cuts: number[] | undefined;
+  /** Each part once forwarded, by part; bytes of the capture forwarded so far (progress). */
+  private partsDone: Array<PartDone | undefined> = [];
+  private bytesDone = 0;
 
   constructor(
     private readonly reader: CaptureReader,
@@ -228,11 +247,15 @@ class ParallelReplay implements RecordSink {
     this.dataBytes = Math.max(1, options.chunkDataBytes ?? CHUNK_DATA_BYTES);
     // The writer needs each record's timestamp: batches.
     this.runMode = reader.format === 'pcap' && (options.runs ?? true) && writer === undefined;
+    const parallel = (options.workers ?? 1) > 1;
+    const cuts = this.runMode && parallel && (options.parts ?? true) ? reader.splitPoints(options.partBytes ?? PART_BYTES) : undefined;
+    this.cuts = cuts !== undefined && cuts.length > 2 ? cuts : undefined;
     // Workers read the reader's buffers: they must be shared ones from the start.
-    if (this.runMode && (options.workers ?? 1) > 1) reader.replaceBuffer(this.sharedBuffer());
+    if (this.runMode && parallel && this.cuts === undefined) reader.replaceBuffer(this.sharedBuffer());
   }
 
-  async run(): Promise<ParallelReplayResult> {
+  /** The replay's result, or undefined when it must be done again on one engine (parts whose cuts did not hold). */
+  async run(): Promise<ParallelReplayResult | undefined> {
     const pool = this.options.pool ?? startReplayWorkers(Math.max(1, Math.floor(this.options.workers ?? 1)) - 1);
     this.slots.push(...pool.slots);
     if (this.debug) process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: replay starts, ${this.slots.length + 1} engines\n`);
@@ -240,8 +263,13 @@ class ParallelReplay implements RecordSink {
     let interrupted = false;
     try {
       if (this.options.awaitWorkers) await this.workersUp();
-      interrupted = await readRecords(this.reader, this, this.options);
-      this.flushOpen(true);
+      if (this.cuts !== undefined) {
+        interrupted = await this.readParts(this.cuts);
+        if (!interrupted && !this.cutsHeld(this.cuts)) return undefined;
+      } else {
+        interrupted = await readRecords(this.reader, this, this.options);
+        this.flushOpen(true);
+      }
       await this.finishWorkers();
     } finally {
       pool.terminate();
@@ -255,13 +283,98 @@ class ParallelReplay implements RecordSink {
       process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: read; units per engine ${unitsByEngine.join(',')}, frames per engine ${packetsByEngine.join(',')}, ms forwarding per engine ${busy} (wall), thread CPU ms ${cpu}\n`);
     }
     const engine = this.merge();
-    this.options.onProgress?.({ bytesRead: this.reader.bytesRead, size: this.reader.size, packets: engine.packets, flows: engine.flows.size });
-    const report = addCaptureFindings(buildReport(engine), this.reader);
+    const bytesRead = this.cuts !== undefined ? this.bytesDone : this.reader.bytesRead;
+    this.options.onProgress?.({ bytesRead, size: this.reader.size, packets: engine.packets, flows: engine.flows.size });
+    const findings = this.cuts !== undefined ? partFindings(this.partsDone.map((d) => d?.findings)) : this.reader;
+    const report = addCaptureFindings(buildReport(engine), findings);
     if (this.debug) {
       process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: merged and reported\n`);
       process.once('exit', () => process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: exit\n`));
     }
-    return { engine, report, interrupted, stopped: this.reader.stopped, unitsByEngine, packetsByEngine };
+    return { engine, report, interrupted, stopped: findings.stopped, unitsByEngine, packetsByEngine };
+  }
+
+  /**
+   * Replay by parts: every engine, this thread's included, claims parts in stream order and reads each itself
+   * (parts.ts); resolves when every claimed part is in, true when Ctrl-C stopped it. One unit per part, so the merge
+   * walks them in stream order as it walks runs. Interrupted, the report covers the parts' frames forwarded so far,
+   * which need not be a prefix of the capture, and the cuts are not checked (parts not reached have no walk to them).
+   */
+  private async readParts(cuts: number[]): Promise<boolean> {
+    const count = cuts.length - 1;
+    const claims = partClaims(count);
+    this.partsDone = new Array<PartDone | undefined>(count).fill(undefined);
+    this.bytesDone = cuts[0]!;
+    for (let k = 0; k < count; k++) this.units.push({ owner: -1, lo: 0, hi: 0 });
+    const file = this.reader.name;
+    const bufferBytes = this.reader.bufferSize;
+    for (const s of this.slots) {
+      const msg: ToWorker = { type: 'parts', file, cuts, claims: claims.buffer as SharedArrayBuffer, me: s.index + 2, bufferBytes };
+      s.port.postMessage(msg);
+    }
+    const signal = this.options.signal;
+    const progress = this.options.onProgress;
+    let interrupted = false;
+    const fd = fs.openSync(file, 'r');
+    try {
+      const own: PartFile = { fd, name: file, buffer: Buffer.allocUnsafe(bufferBytes), cuts };
+      for (let k = claimPart(claims, count, 0, 1); k >= 0; k = claimPart(claims, count, k + 1, 1)) {
+        const from = cuts[k]!;
+        const t0 = this.debug ? process.hrtime.bigint() : 0n;
+        const done = await forwardPart(this.engine, own, k, {
+          signal,
+          onRun: () => this.poll(),
+          onProgress: progress && ((p) => progress({ ...p, bytesRead: this.bytesDone + p.bytesRead - from, size: this.reader.size, packets: this.packetsSoFar() })),
+        });
+        if (this.debug) this.localNs += Number(process.hrtime.bigint() - t0);
+        this.partDone(0, done);
+        if (signal?.aborted) break;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    // Wait for the workers' parts; Ctrl-C meanwhile stops them after the run they are forwarding.
+    for (;;) {
+      if (signal?.aborted && !interrupted) {
+        interrupted = true;
+        stopClaims(claims, count);
+      }
+      this.poll();
+      const failed = this.slots.find((sl) => sl.failure !== undefined && this.units.some((u, k) => u.owner < 0 && Atomics.load(claims, k) === sl.index + 2));
+      if (failed) throw failed.failure;
+      let waiting = false;
+      for (let k = 0; k < count && !waiting; k++) waiting = this.partsDone[k] === undefined && Atomics.load(claims, k) !== UNCLAIMED;
+      if (!waiting) return interrupted;
+      await new Promise<void>((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  /** A part forwarded by engine `owner` (0: this thread): its unit, its frames, the progress. */
+  private partDone(owner: number, done: PartDone): void {
+    this.partsDone[done.part] = done;
+    const u = this.units[done.part]!;
+    u.owner = owner;
+    u.lo = done.lo;
+    u.hi = done.hi;
+    this.bytesDone += done.end - this.cuts![done.part]!;
+    if (owner > 0) this.slots[owner - 1]!.packetsDone += done.count;
+  }
+
+  /**
+   * Whether every cut held: each part but the last ended exactly where the next began, without stopping. Part 0
+   * starts at the first record, so by induction every part then started on a record, and the parts' frames and
+   * findings are the one reader's. Otherwise (a false cut, or a corrupt record that stops reading before the last
+   * part) the replay is done again on one engine (replayParallel).
+   */
+  private cutsHeld(cuts: number[]): boolean {
+    for (let k = 0; k + 1 < cuts.length - 1; k++) {
+      const d = this.partsDone[k]!;
+      if (d.findings.stopped !== undefined || d.end !== cuts[k + 1]) {
+        if (this.debug) process.stderr.write(`ecmp-emu: part ${k} ended at byte ${d.end}, not at the cut ${cuts[k + 1]}${d.findings.stopped ? ` (${d.findings.stopped.what})` : ''}: one engine replays it all\n`);
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Resolves when every worker has said it is ready; rejects if one fails first. */
@@ -477,6 +590,10 @@ class ParallelReplay implements RecordSink {
         if (runBuffer !== undefined) this.freeRunBuffers.push(runBuffer);
         break;
       }
+      case 'part':
+        s.busyNs += m.busyNs;
+        this.partDone(s.index + 1, m.done);
+        break;
       case 'result':
         s.result = m;
         break;

@@ -1,0 +1,132 @@
+// Replay by parts (workers.ts): a classic pcap file cut at record boundaries (CaptureReader.splitPoints), each
+// engine claiming parts in increasing order and reading each with its own reader, so that reading and checking the
+// records runs on every core too. What the main thread and a worker share: claiming, forwarding one part, and
+// what a part's reader found.
+//
+// Why this is exact: a part's reader is the one reader's code over the same bytes with the same file header, so
+// from a true record boundary it hands out what the one reader would from there. Part 0 starts at the first
+// record; part k + 1's start is a true boundary if part k's walk ended exactly on it without stopping. The main
+// thread checks that chain when every part is in (ParallelReplay.runParts) and replays on one engine otherwise.
+
+import { CaptureReader, CorruptCaptureError, type CaptureSkipReason, type PcapRun } from '../capture/reader.js';
+import type { Engine } from './engine.js';
+import { readRecords, type ReplayProgress } from './read-loop.js';
+
+/** The nominal size of a part: about 0.3 s of forwarding, so the last part leaves little imbalance. */
+export const PART_BYTES = 32 << 20;
+
+/**
+ * Shared claims: claims[k] is 1 + the engine that forwards part k (engines numbered as workers.ts's units: 0 the
+ * main thread, i + 1 worker i), 0 while nobody does, UNCLAIMED when the replay stopped (Ctrl-C) before anyone took
+ * it; claims[parts] is the stop flag.
+ */
+export const UNCLAIMED = -1;
+
+export function partClaims(parts: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4 * (parts + 1)));
+}
+
+/**
+ * Claims the first free part from `from` on for engine `me` (compare-and-swap: one owner, known to all); -1 when
+ * none is left or the replay stops. An engine's claims only go up, so it forwards its parts in stream order.
+ */
+export function claimPart(claims: Int32Array, parts: number, from: number, me: number): number {
+  for (let k = from; k < parts; k++) {
+    if (Atomics.load(claims, parts) !== 0) return -1;
+    if (Atomics.compareExchange(claims, k, 0, me) === 0) return k;
+  }
+  return -1;
+}
+
+/** Ends the claiming: the stop flag, then every part nobody holds marked UNCLAIMED (so that none is taken later). */
+export function stopClaims(claims: Int32Array, parts: number): void {
+  Atomics.store(claims, parts, 1);
+  for (let k = 0; k < parts; k++) Atomics.compareExchange(claims, k, 0, UNCLAIMED);
+}
+
+/** What a part's reader found: records per link type, records not handed out, and where it stopped, if it did. */
+export interface PartFindings {
+  records: Array<[number, number]>;
+  skipped: Record<string, number>;
+  stopped?: { reason: CaptureSkipReason; what: string; where: string };
+}
+
+/** A part forwarded: the flows new to its engine (indices lo .. hi - 1), its frames, and where its reader ended. */
+export interface PartDone {
+  part: number;
+  lo: number;
+  hi: number;
+  count: number;
+  /** the file position after the last record handed out (the next part's start, when the cut holds) */
+  end: number;
+  findings: PartFindings;
+}
+
+/** The file an engine reads its parts from: its own descriptor and chunk buffer, reused for every part. */
+export interface PartFile {
+  fd: number;
+  name: string;
+  buffer: Uint8Array;
+  cuts: readonly number[];
+}
+
+export interface PartOptions {
+  /** stop after the run being forwarded (Ctrl-C; a worker's stop flag) */
+  signal?: AbortSignal;
+  /** after every run: the main thread takes in the workers' messages there */
+  onRun?: () => void;
+  onProgress?: (p: ReplayProgress) => void;
+}
+
+/** Forwards part k through `engine` with the one read loop (readRecords); what the part's reader found. */
+export async function forwardPart(engine: Engine, file: PartFile, k: number, options: PartOptions = {}): Promise<PartDone> {
+  const from = file.cuts[k]!;
+  const reader = CaptureReader.openPart(file.fd, file.name, from, file.cuts[k + 1]!, file.buffer);
+  const lo = engine.flows.size;
+  const packets = engine.packets;
+  const onRun = options.onRun;
+  await readRecords(
+    reader,
+    {
+      runs: true,
+      take: (records) => {
+        engine.processPcapRun(records as PcapRun);
+        onRun?.();
+      },
+      packets: () => engine.packets,
+      flows: () => engine.flows.size,
+    },
+    { signal: options.signal, onProgress: options.onProgress },
+  );
+  const stopped = reader.stopped;
+  return {
+    part: k,
+    lo,
+    hi: engine.flows.size,
+    count: engine.packets - packets,
+    end: reader.bytesRead,
+    findings: {
+      records: [...reader.recordsByLinkType],
+      skipped: reader.skipped,
+      stopped: stopped && { reason: stopped.reason, what: stopped.what, where: stopped.where },
+    },
+  };
+}
+
+/** The capture findings of parts forwarded in stream order (addCaptureFindings), summed as one reader counts them. */
+export function partFindings(parts: ReadonlyArray<PartFindings | undefined>): {
+  skipped: Record<string, number>;
+  recordsByLinkType: Map<number, number>;
+  stopped: CorruptCaptureError | undefined;
+} {
+  const skipped: Record<string, number> = {};
+  const recordsByLinkType = new Map<number, number>();
+  let stopped: CorruptCaptureError | undefined;
+  for (const p of parts) {
+    if (p === undefined) continue;
+    for (const [lt, n] of p.records) recordsByLinkType.set(lt, (recordsByLinkType.get(lt) ?? 0) + n);
+    for (const [reason, n] of Object.entries(p.skipped)) skipped[reason] = (skipped[reason] ?? 0) + n;
+    if (p.stopped && stopped === undefined) stopped = new CorruptCaptureError(p.stopped.reason, p.stopped.what, p.stopped.where);
+  }
+  return { skipped, recordsByLinkType, stopped };
+}
