@@ -1,19 +1,26 @@
-// Replay on several cores: the main thread reads the capture, hands runs of whole records to worker threads (and
-// forwards whatever they cannot take at the moment itself), and merges the per-engine flow tables into exactly the
-// one-engine result.
+// Replay on several cores, and the merge of the per-engine flow tables into exactly the one-engine result.
 //
-// Why runs of records and not "frames by flow hash": to send each frame to the worker owning its flow, the main
-// thread must read and parse it, pull out its 5-tuple and hash it and copy it to the worker, which costs about as
-// much as forwarding a frame of a known flow (~30-40 ns): the dispatcher would be the bottleneck and a second core
-// would gain nothing. Instead, for classic pcap the main thread reads straight into SharedArrayBuffers, checks the
-// record headers (a few ns per frame) and hands a worker a whole buffer of records, a "run", which the worker walks
-// itself: no frame is copied or parsed twice. For pcapng, whose blocks need real parsing, the main thread parses and
-// copies the records into a shared chunk. Forwarding depends only on the flow key, so any engine forwards any frame the
-// same way; summing packets and bytes per flow over the engines gives the single engine's counts exactly.
+// Two ways to feed the engines:
+// - By parts (parts.ts): a classic pcap file is cut at record boundaries into parts of about 32 MiB, and every
+//   engine, this thread's included, claims parts in stream order and reads each with its own reader. The reading
+//   (the page-cache copy and the record checks, about a fifth of a lone engine's time) then runs on every core
+//   too. A cut is trusted only once the part before it ended exactly there; if one did not, one engine does it all.
+// - By runs (standard input, pcapng, a file whose record headers must be rewritten): this thread reads, hands runs
+//   of whole records to worker threads, and forwards whatever they cannot take at the moment itself.
+//
+// Why not "frames by flow hash": to send each frame to the worker owning its flow, the main thread must read and
+// parse it, pull out its 5-tuple and hash it and copy it to the worker, which costs about as much as forwarding a
+// frame of a known flow (~30-40 ns): the dispatcher would be the bottleneck and a second core would gain nothing.
+// By runs, for classic pcap the main thread reads straight into SharedArrayBuffers, checks the record headers (a
+// few ns per frame) and hands a worker a whole buffer of records, a "run", which the worker walks itself: no frame is
+// copied or parsed twice. For pcapng, whose blocks need real parsing, the main thread parses and copies the records
+// into a shared chunk. Forwarding depends only on the flow key, so any engine forwards any frame the same way;
+// summing packets and bytes per flow over the engines gives the single engine's counts exactly.
 // First-seen order (it orders the flow table, hence --flows-csv and every floating-point sum of the report) is
-// rebuilt by merging in stream order: each run, chunk or stretch of local forwarding is a "unit" with a sequence number, every
-// engine processes its units in increasing order, so the flows new to an engine in one unit are a contiguous index
-// range of its table, and walking the units in sequence replays the single engine's insertions in its order.
+// rebuilt by merging in stream order: each part, run, chunk or stretch of local forwarding is a "unit" with a
+// sequence number, every engine processes its units in increasing order, so the flows new to an engine in one unit
+// are a contiguous index range of its table, and walking the units in sequence replays the single engine's
+// insertions in its order.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -71,8 +71,7 @@ describe.skipIf(reason !== undefined && !process.env.CI)('capture, live in netwo
     expectEveryDatagramForwarded(stdout, DATAGRAMS, FLOWS, 64 + 8 + 20 + 14);
   }, 90_000);
 
-  it('draws the live view on a terminal, then prints the report as replay does', async () => {
-    if (!haveTool('script', ['--version'])) return;
+  it.runIf(haveTool('script', ['--version']))('draws the live view on a terminal, then prints the report as replay does', async () => {
     const cmd = [process.execPath, CLI, 'capture', '--iface', 'vrx', '--filter', `'${FILTER}'`, '--duration', '6'].join(' ');
     // script(1) gives the capture a pseudo-terminal: its standard error is a TTY, as at a shell prompt.
     const child = rx.spawn('script', ['-qec', `stty cols 120 rows 40; ${cmd}`, '/dev/null']);
