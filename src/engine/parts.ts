@@ -12,8 +12,12 @@ import { CaptureReader, CorruptCaptureError, type CaptureSkipReason, type PcapRu
 import type { Engine } from './engine.js';
 import { readRecords, type ReplayProgress } from './read-loop.js';
 
-/** The nominal size of a part: about 0.3 s of forwarding, so the last part leaves little imbalance. */
-export const PART_BYTES = 32 << 20;
+/**
+ * The nominal size of a part: ~180,000 small frames, 20-30 ms of forwarding, so that the engine that takes the last
+ * part keeps the others waiting little (16 MiB against 32 MiB: 1.73-1.83 s against 1.76-2.18 s, 20M frames, two
+ * engines, 4 interleaved rounds); finding the 110 cuts of a 1.8 GB file takes 1.5-5 ms.
+ */
+export const PART_BYTES = 16 << 20;
 
 /**
  * Shared claims: claims[k] is 1 + the engine that forwards part k (engines numbered as workers.ts's units: 0 the

@@ -1,7 +1,7 @@
 // Replay on several cores, and the merge of the per-engine flow tables into exactly the one-engine result.
 //
 // Two ways to feed the engines:
-// - By parts (parts.ts): a classic pcap file is cut at record boundaries into parts of about 32 MiB, and every
+// - By parts (parts.ts): a classic pcap file is cut at record boundaries into parts of about 16 MiB, and every
 //   engine, this thread's included, claims parts in stream order and reads each with its own reader. The reading
 //   (the page-cache copy and the record checks, about a fifth of a lone engine's time) then runs on every core
 //   too. A cut is trusted only once the part before it ended exactly there; if one did not, one engine does it all.
