@@ -100,9 +100,12 @@ export function timeCommands(cmds: Cmd[], rounds: number, timer: string | undefi
     const best = cmds.map(() => ({ wall: Infinity, cpu: undefined as number | undefined, rss: undefined as number | undefined }));
     const counts = cmds.map(() => 0);
     // One untimed round warms each command's files (binary, modules); then rounds interleave the commands so a
-    // burst of load from elsewhere hits them alike.
+    // burst of load from elsewhere hits them alike. The capture is read again (untimed) before every command: a
+    // machine may page out file pages left idle for seconds (the reference VM runs DAMON's pageout scheme on
+    // memory idle for ~6 s; a 20M-frame round showed up to 1 s more wall than CPU without this).
     for (let round = -1; round < rounds; round++) {
       cmds.forEach((cmd, i) => {
+        warmPageCache(names.file);
         const r = runTimed(cmd, timer, tmp);
         if (r.packets !== frames) throw new Error(`${cmd.name}: counted ${r.packets} frames of ${frames}`);
         counts[i] = r.packets;

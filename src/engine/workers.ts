@@ -31,7 +31,7 @@ import { CaptureReader, PcapRun, RecordBatch } from '../capture/reader.js';
 import { PcapWriter } from '../capture/writer.js';
 import type { Fabric } from '../fabric/converge.js';
 import { addCaptureFindings, buildReport } from '../analysis/report.js';
-import { addFlows, flowColumns, pathColumns, type FlowColumns } from './columns.js';
+import { addFlows, flowColumns, pathColumns, pathIdMap, type FlowColumns } from './columns.js';
 import type { PathColumns } from './paths.js';
 import type { AddressColumns } from './addrs.js';
 import { Engine } from './engine.js';
@@ -654,15 +654,16 @@ class ParallelReplay implements RecordSink {
     // sized for that beforehand, it does not rebalance its way there.
     const largest = Math.max(this.engine.flows.size, ...this.slots.map((s) => s.result?.flows.size ?? 0));
     const out = new Engine(this.fabric, { flows: largest });
-    const tables: Array<{ flows: FlowColumns; paths: PathColumns; addrs: AddressColumns } | undefined> = [
-      { flows: flowColumns(this.engine.flows, this.engine.paths), paths: pathColumns(this.engine.paths), addrs: this.engine.addrs.columns() },
+    const ownPaths = pathColumns(this.engine.paths);
+    const tables: Array<{ flows: FlowColumns; paths: PathColumns; addrs: AddressColumns; pathIds: Int32Array } | undefined> = [
+      { flows: flowColumns(this.engine.flows, this.engine.paths), paths: ownPaths, addrs: this.engine.addrs.columns(), pathIds: pathIdMap(ownPaths) },
     ];
     out.packets = this.engine.packets;
     out.bytes = this.engine.bytes;
     for (let r = 0; r < out.skipped.length; r++) out.skipped[r] = this.engine.skipped[r]!;
     for (const s of this.slots) {
       const res = s.result;
-      tables.push(res);
+      tables.push(res && { ...res, pathIds: pathIdMap(res.paths) });
       if (res === undefined) continue;
       out.packets += res.packets;
       out.bytes += res.bytes;
@@ -670,7 +671,7 @@ class ParallelReplay implements RecordSink {
     }
     for (const u of this.units) {
       const t = tables[u.owner];
-      if (t !== undefined) addFlows(out, t.flows, t.paths, t.addrs, u.lo, u.hi);
+      if (t !== undefined) addFlows(out, t.flows, t.paths, t.addrs, u.lo, u.hi, t.pathIds);
     }
     return out;
   }
