@@ -361,7 +361,7 @@ export class CaptureReader {
 
   /**
    * A classic pcap's records from byte `from` on, as if the file ended at byte `until`: one engine's part of a
-   * capture split by splitPoints (workers.ts). `fd` is the caller's (left open); the file header is read again
+   * capture split by splitPoints (workers.ts). `fd` is the whole reader's (partDescriptor), left open; the header is read again
    * from byte 0, and `buffer` is the chunk buffer to read into (an engine reuses one for all its parts). Positions
    * in errors are the file's. A record that runs past `until` is cut short here: the caller checks that the part
    * ended exactly at `until` (bytesRead) before it trusts the next part's first record.
@@ -452,6 +452,15 @@ export class CaptureReader {
       if (ok) return q;
     }
     return undefined;
+  }
+
+  /**
+   * The descriptor of the regular file being read by position, for part readers (openPart) on any thread of this
+   * process; undefined for memory, pipes and standard input. It stays the caller's until close().
+   */
+  get partDescriptor(): number | undefined {
+    const src = this.source;
+    return src instanceof FileSource && src.positional ? src.descriptor : undefined;
   }
 
   /** Records skipped where the file's framing let us go on (pcapng packet blocks with bad contents). */

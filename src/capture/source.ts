@@ -59,6 +59,11 @@ export class FileSource implements ByteSource {
     this.limit = range?.limit ?? Infinity;
   }
 
+  /** The open file's descriptor (replay by parts reads it from every thread: one process, positional reads). */
+  get descriptor(): number {
+    return this.fd;
+  }
+
   /** Reads up to `len` bytes at file position `pos` (not the source's own), whatever its range; returns how many. */
   readAt(buf: Uint8Array, off: number, len: number, pos: number): number {
     try {

@@ -1,11 +1,12 @@
 // A replay worker thread (started by workers.ts): it converges its own copy of the fabric, forwards the runs and
-// chunks it is sent, and hands back its flow table at the end. It imports no YAML, CLI or report code, so that a
-// worker is up in a few tens of milliseconds; the build bundles it into one file for the same reason.
+// chunks or parts it is sent, and hands back its flow table at the end. It imports no CLI or report code, so that a
+// worker is up in a few tens of milliseconds (the fabric code does bring the YAML parser along, unused); the build
+// bundles it into one file for the same reason.
 
-import * as fs from 'node:fs';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { PcapRun, RecordBatch } from '../capture/reader.js';
 import { converge } from '../fabric/converge.js';
+import { EmuError } from '../errors.js';
 import { Engine } from './engine.js';
 import { columnBuffers, flowColumns, pathColumns } from './columns.js';
 import { claimPart, forwardPart, type PartFile } from './parts.js';
@@ -16,7 +17,8 @@ function runWorker(data: WorkerData): void {
   const send = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
   const fail = (e: unknown): void => {
     const err = e as Error;
-    send({ type: 'error', message: err?.message ?? String(e), stack: err?.stack });
+    const emu = e instanceof EmuError ? { what: e.what, where: e.where, exitCode: e.exitCode } : undefined;
+    send({ type: 'error', message: err?.message ?? String(e), stack: err?.stack, emu });
   };
   let engine: Engine | undefined;
   const batch = new RecordBatch(1);
@@ -83,19 +85,14 @@ async function forwardParts(engine: Engine, m: Extract<ToWorker, { type: 'parts'
   const claims = new Int32Array(m.claims);
   const count = m.cuts.length - 1;
   const stop = new AbortController();
-  const fd = fs.openSync(m.file, 'r');
-  try {
-    const file: PartFile = { fd, name: m.file, buffer: Buffer.allocUnsafe(m.bufferBytes), cuts: m.cuts };
-    const onRun = (): void => {
-      if (Atomics.load(claims, count) !== 0) stop.abort();
-    };
-    for (let k = claimPart(claims, count, 0, m.me); k >= 0; k = claimPart(claims, count, k + 1, m.me)) {
-      const t0 = process.hrtime.bigint();
-      const done = await forwardPart(engine, file, k, { signal: stop.signal, onRun });
-      send({ type: 'part', done, busyNs: Number(process.hrtime.bigint() - t0) });
-    }
-  } finally {
-    fs.closeSync(fd);
+  const file: PartFile = { fd: m.fd, name: m.name, buffer: Buffer.allocUnsafe(m.bufferBytes), cuts: m.cuts };
+  const onRun = (): void => {
+    if (Atomics.load(claims, count) !== 0) stop.abort();
+  };
+  for (let k = claimPart(claims, count, 0, m.me); k >= 0; k = claimPart(claims, count, k + 1, m.me)) {
+    const t0 = process.hrtime.bigint();
+    const done = await forwardPart(engine, file, k, { signal: stop.signal, onRun });
+    send({ type: 'part', done, busyNs: Number(process.hrtime.bigint() - t0) });
   }
 }
 

@@ -86,15 +86,21 @@ export type ToWorker =
   | { type: 'run'; unit: number; buffer: SharedArrayBuffer; start: number; end: number; count: number; littleEndian: boolean; recordHeader: number; linkType: number }
   /** the fabric to forward through: the first message, sent when the main thread has loaded it */
   | { type: 'topology'; topology: Topology }
-  /** replay by parts (parts.ts): claim parts of `file` cut at `cuts`, in claims, as engine `me`, until none is left */
-  | { type: 'parts'; file: string; cuts: number[]; claims: SharedArrayBuffer; me: number; bufferBytes: number }
+  /**
+   * replay by parts (parts.ts): claim parts of the file open as `fd` (named `name` in errors) cut at `cuts`, in
+   * claims, as engine `me`, until none is left. The descriptor is the main thread's reader's: threads share a
+   * process's descriptors, and positional reads need no seek, so the file read is the one opened, whatever
+   * happens to its name meanwhile.
+   */
+  | { type: 'parts'; fd: number; name: string; cuts: number[]; claims: SharedArrayBuffer; me: number; bufferBytes: number }
   | { type: 'finish' };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; unit: number; lo: number; hi: number; count: number; busyNs: number }
   | { type: 'part'; done: PartDone; busyNs: number }
   | { type: 'result'; flows: FlowColumns; paths: PathColumns; addrs: AddressColumns; packets: number; bytes: number; skipped: Float64Array; cpuMs: number | undefined }
-  | { type: 'error'; message: string; stack?: string };
+  /** a failure; `emu` when it was an EmuError (a read error, a corrupt file), to rebuild it as one */
+  | { type: 'error'; message: string; stack?: string; emu?: { what: string; where: string; exitCode: 1 | 2 } };
 
 /** What a replay worker is started with: its end of the message channel (the topology comes as a message). */
 export interface WorkerData {

@@ -22,13 +22,13 @@
 // are a contiguous index range of its table, and walking the units in sequence replays the single engine's
 // insertions in its order.
 
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CaptureReader, PcapRun, RecordBatch } from '../capture/reader.js';
 import { PcapWriter } from '../capture/writer.js';
+import { EmuError } from '../errors.js';
 import type { Fabric } from '../fabric/converge.js';
 import { addCaptureFindings, buildReport } from '../analysis/report.js';
 import { addFlows, flowColumns, pathColumns, pathIdMap, type FlowColumns } from './columns.js';
@@ -282,7 +282,7 @@ class ParallelReplay implements RecordSink {
       pool.terminate();
     }
     const unitsByEngine = new Array<number>(this.slots.length + 1).fill(0);
-    for (const u of this.units) unitsByEngine[u.owner]!++;
+    for (const u of this.units) if (u.owner >= 0) unitsByEngine[u.owner]!++;
     const packetsByEngine = [this.engine.packets, ...this.slots.map((sl) => sl.packetsDone)];
     if (this.debug) {
       const busy = [this.localNs, ...this.slots.map((sl) => sl.busyNs)].map((ns) => (ns / 1e6).toFixed(0)).join(',');
@@ -292,7 +292,7 @@ class ParallelReplay implements RecordSink {
     const engine = this.merge();
     const bytesRead = this.cuts !== undefined ? this.bytesDone : this.reader.bytesRead;
     this.options.onProgress?.({ bytesRead, size: this.reader.size, packets: engine.packets, flows: engine.flows.size });
-    const findings = this.cuts !== undefined ? partFindings(this.partsDone.map((d) => d?.findings)) : this.reader;
+    const findings = this.cuts !== undefined ? partFindings(this.verifiedParts(this.cuts).map((d) => d?.findings)) : this.reader;
     const report = addCaptureFindings(buildReport(engine), findings);
     if (this.debug) {
       process.stderr.write(`ecmp-emu: ${performance.now().toFixed(0)} ms: merged and reported\n`);
@@ -313,32 +313,28 @@ class ParallelReplay implements RecordSink {
     this.partsDone = new Array<PartDone | undefined>(count).fill(undefined);
     this.bytesDone = cuts[0]!;
     for (let k = 0; k < count; k++) this.units.push({ owner: -1, lo: 0, hi: 0 });
-    const file = this.reader.name;
+    const fd = this.reader.partDescriptor!;
+    const name = this.reader.name;
     const bufferBytes = this.reader.bufferSize;
     for (const s of this.slots) {
-      const msg: ToWorker = { type: 'parts', file, cuts, claims: claims.buffer as SharedArrayBuffer, me: s.index + 2, bufferBytes };
+      const msg: ToWorker = { type: 'parts', fd, name, cuts, claims: claims.buffer as SharedArrayBuffer, me: s.index + 2, bufferBytes };
       s.port.postMessage(msg);
     }
     const signal = this.options.signal;
     const progress = this.options.onProgress;
     let interrupted = false;
-    const fd = fs.openSync(file, 'r');
-    try {
-      const own: PartFile = { fd, name: file, buffer: Buffer.allocUnsafe(bufferBytes), cuts };
-      for (let k = claimPart(claims, count, 0, 1); k >= 0; k = claimPart(claims, count, k + 1, 1)) {
-        const from = cuts[k]!;
-        const t0 = this.debug ? process.hrtime.bigint() : 0n;
-        const done = await forwardPart(this.engine, own, k, {
-          signal,
-          onRun: () => this.poll(),
-          onProgress: progress && ((p) => progress({ ...p, bytesRead: this.bytesDone + p.bytesRead - from, size: this.reader.size, packets: this.packetsSoFar() })),
-        });
-        if (this.debug) this.localNs += Number(process.hrtime.bigint() - t0);
-        this.partDone(0, done);
-        if (signal?.aborted) break;
-      }
-    } finally {
-      fs.closeSync(fd);
+    const own: PartFile = { fd, name, buffer: Buffer.allocUnsafe(bufferBytes), cuts };
+    for (let k = claimPart(claims, count, 0, 1); k >= 0; k = claimPart(claims, count, k + 1, 1)) {
+      const from = cuts[k]!;
+      const t0 = this.debug ? process.hrtime.bigint() : 0n;
+      const done = await forwardPart(this.engine, own, k, {
+        signal,
+        onRun: () => this.poll(),
+        onProgress: progress && ((p) => progress({ ...p, bytesRead: this.bytesDone + p.bytesRead - from, size: this.reader.size, packets: this.packetsSoFar() })),
+      });
+      if (this.debug) this.localNs += Number(process.hrtime.bigint() - t0);
+      this.partDone(0, done);
+      if (signal?.aborted) break;
     }
     // Wait for the workers' parts; Ctrl-C meanwhile stops them after the run they are forwarding.
     for (;;) {
@@ -354,6 +350,23 @@ class ParallelReplay implements RecordSink {
       if (!waiting) return interrupted;
       await new Promise<void>((resolve) => setTimeout(resolve, 1));
     }
+  }
+
+  /**
+   * The parts whose first record is known to be one (part 0, and each part after one that ended exactly at its cut
+   * without stopping), others undefined: only their readers' findings count. All of them unless Ctrl-C came (run()
+   * checked the cuts); interrupted, a part after one not finished is trusted to splitPoints' record chain for its
+   * frames, which the engines have counted, but its reader's findings are left out.
+   */
+  private verifiedParts(cuts: number[]): Array<PartDone | undefined> {
+    const out: Array<PartDone | undefined> = [];
+    let trusted = true;
+    for (let k = 0; k < this.partsDone.length; k++) {
+      const d = this.partsDone[k];
+      out.push(trusted ? d : undefined);
+      trusted &&= d !== undefined && d.findings.stopped === undefined && d.end === cuts[k + 1];
+    }
+    return out;
   }
 
   /** A part forwarded by engine `owner` (0: this thread): its unit, its frames, the progress. */
@@ -605,7 +618,8 @@ class ParallelReplay implements RecordSink {
         s.result = m;
         break;
       case 'error': {
-        const e = new Error(`replay worker ${s.index}: ${m.message}`);
+        // A worker's read error or corrupt file is the user's error as one engine would give it, not a crash.
+        const e = m.emu ? new EmuError(m.emu.what, m.emu.where, m.emu.exitCode) : new Error(`replay worker ${s.index}: ${m.message}`);
         if (m.stack) e.stack = m.stack;
         s.failure ??= e;
         break;
