@@ -512,7 +512,12 @@ class ParallelReplay implements RecordSink {
     // Records of one batch lie in order in one buffer: copy the span in one go unless it is mostly other bytes.
     const bulk = end - lo <= payload + 64 * n;
     const need = bulk ? end - lo : payload;
-    if (n > this.records || need > this.dataBytes) return false;
+    if (n > this.records || need > this.dataBytes) {
+      // Forwarded here, after the open chunk's records: that chunk must go first (to a worker, or here), or this
+      // engine would meet this batch's new flows before that earlier unit's and the merge would misorder them.
+      this.flushOpen(false);
+      return false;
+    }
     if (this.open !== undefined && (this.openCount + n > this.records || this.openData + need > this.dataBytes)) this.flushOpen(false);
     if (this.open === undefined) {
       if (this.idleWorker() === undefined) return false;

@@ -66,7 +66,9 @@ describe('replay on several engines equals one engine', () => {
     const single = await replayCapture(ng, fabric);
     expect(single.report.packets).toBe(60_000);
     for (const workers of [2, 3]) {
-      const r = await replayParallel(ng, fabric, { workers, chunkRecords: 500, chunkDataBytes: 48 << 10, awaitWorkers: true });
+      // 1 MiB reads: some batches span more than a chunk's data bytes and stay on the main thread, after the
+      // open chunk (which must go first: this failed when it did not).
+      const r = await replayParallel(ng, fabric, { workers, chunkRecords: 500, chunkDataBytes: 48 << 10, readBufferBytes: 1 << 20, awaitWorkers: true });
       for (let w = 1; w < workers; w++) expect(r.unitsByEngine[w]).toBeGreaterThan(0);
       expect(renderJson(r.report)).toBe(renderJson(single.report));
       expect(flowsCsv(r.engine)).toBe(flowsCsv(single.engine));
