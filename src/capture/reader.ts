@@ -366,9 +366,9 @@ export class CaptureReader {
 
   /**
    * A classic pcap's records from byte `from` on, as if the file ended at byte `until`: one engine's part of a
-   * capture split by splitPoints (workers.ts). `fd` is the whole reader's (partDescriptor), left open; the header is read again
-   * from byte 0, and `buffer` is the chunk buffer to read into (an engine reuses one for all its parts). Positions
-   * in errors are the file's. A record that runs past `until` is cut short here: the caller checks that the part
+   * capture split by splitPoints (workers.ts). `fd` is the whole reader's (partDescriptor), left open; the file
+   * header is read again from byte 0, and `buffer` is the chunk buffer to read into (an engine reuses one for all
+   * its parts). Positions in errors are the file's. A record that runs past `until` is cut short here: the caller checks that the part
    * ended exactly at `until` (bytesRead) before it trusts the next part's first record.
    */
   static openPart(fd: number, name: string, from: number, until: number, buffer: Uint8Array): CaptureReader {
@@ -392,9 +392,10 @@ export class CaptureReader {
    * a part each (workers.ts): [first record, ..., file size], or undefined when it cannot be split (not a regular
    * file, pcapng, or lengths that must be rewritten). Each cut is the first position after a nominal one where a
    * chain of SPLIT_CHAIN plausible record headers starts (a captured length from 1 to the link type's maximum, not
-   * above the original length, a sub-second field in range, timestamps within a day of each other). A chain inside a frame's payload can fool
-   * it: the engines check every cut by walking to it from the one before (openPart's caller), and a cut that does
-   * not hold sends the whole replay back to one engine. Where no chain is found the part runs on to the next cut.
+   * above the original length, a sub-second field in range, timestamps within a day of each other). A chain inside
+   * a frame's payload can fool it: the engines check every cut by walking to it from the one before (openPart's
+   * caller), and a cut that does not hold sends the whole replay back to one engine. Where no chain is found the
+   * part runs on to the next cut.
    */
   splitPoints(partBytes: number): number[] | undefined {
     const src = this.source;

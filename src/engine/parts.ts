@@ -6,7 +6,7 @@
 // Why this is exact: a part's reader is the one reader's code over the same bytes with the same file header, so
 // from a true record boundary it hands out what the one reader would from there. Part 0 starts at the first
 // record; part k + 1's start is a true boundary if part k's walk ended exactly on it without stopping. The main
-// thread checks that chain when every part is in (ParallelReplay.runParts) and replays on one engine otherwise.
+// thread checks that chain when every part is in (ParallelReplay.cutsHeld) and replays on one engine otherwise.
 
 import { CaptureReader, CorruptCaptureError, type CaptureSkipReason, type PcapRun } from '../capture/reader.js';
 import type { Engine } from './engine.js';
@@ -66,7 +66,7 @@ export interface PartDone {
   findings: PartFindings;
 }
 
-/** The file an engine reads its parts from: its own descriptor and chunk buffer, reused for every part. */
+/** The file an engine reads its parts from: the replay's descriptor (every thread's) and the engine's own buffer. */
 export interface PartFile {
   fd: number;
   name: string;

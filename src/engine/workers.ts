@@ -305,7 +305,8 @@ class ParallelReplay implements RecordSink {
    * Replay by parts: every engine, this thread's included, claims parts in stream order and reads each itself
    * (parts.ts); resolves when every claimed part is in, true when Ctrl-C stopped it. One unit per part, so the merge
    * walks them in stream order as it walks runs. Interrupted, the report covers the parts' frames forwarded so far,
-   * which need not be a prefix of the capture, and the cuts are not checked (parts not reached have no walk to them).
+   * which need not be a prefix of the capture; the cuts cannot all be checked then (no walk reached some of them),
+   * and only the findings of parts whose start was confirmed count (verifiedParts).
    */
   private async readParts(cuts: number[]): Promise<boolean> {
     const count = cuts.length - 1;
