@@ -1,6 +1,10 @@
-// Shared test helpers: a seeded PRNG and the need-a-tool rule (skip locally with a reason, fail in CI).
+// Shared test helpers: a seeded PRNG, the need-a-tool rule (skip locally with a reason, fail in CI), temporary files.
 
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll } from 'vitest';
 
 /** mulberry32: a tiny seeded PRNG, so statistical tests are deterministic. */
 export function prng(seed: number): () => number {
@@ -34,4 +38,24 @@ export function haveTool(cmd: string, args: string[] = ['--version']): boolean {
 
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/**
+ * A temporary directory for one test file, removed after its tests: `next(ext)` names a fresh file in it,
+ * `file(data, ext)` writes one and returns its path.
+ */
+export function tempFiles(prefix: string): { dir: string; next: (ext?: string) => string; file: (data: Uint8Array, ext?: string) => string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  const next = (ext = '.pcap'): string => path.join(dir, `f${n++}${ext}`);
+  return {
+    dir,
+    next,
+    file: (data, ext) => {
+      const f = next(ext);
+      fs.writeFileSync(f, data);
+      return f;
+    },
+  };
 }

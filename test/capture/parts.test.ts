@@ -3,20 +3,12 @@
 // cut that a record chain inside a payload fakes is found out by the walk from the part before.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CaptureReader, PcapRun } from '../../src/capture/reader.js';
 import { pcapFile, pcapRecord, type PcapOpts, type Rec } from './build.js';
+import { tempFiles } from '../helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ecmp-parts-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-let fileNo = 0;
-function tmpFile(data: Uint8Array): string {
-  const f = path.join(tmp, `p${fileNo++}.pcap`);
-  fs.writeFileSync(f, data);
-  return f;
-}
+const tmpFile = tempFiles('ecmp-parts-').file;
 
 /** 300 records of 1 to 199 bytes, timestamps a few ms apart: what a capture tool writes, in miniature. */
 const recs: Rec[] = Array.from({ length: 300 }, (_, i) => {

@@ -2,21 +2,16 @@
 
 import fc from 'fast-check';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmuError } from '../../src/errors.js';
 import { CaptureReader, MAX_CAPLEN, RecordBatch } from '../../src/capture/reader.js';
 import { block, bytesOf, epb, idb, opb, option, pcapFile, pcapHeader, shb, spb, type Rec } from './build.js';
+import { tempFiles } from '../helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ecmp-reader-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-let fileNo = 0;
-function tmpFile(data: Uint8Array): string {
-  const f = path.join(tmp, `f${fileNo++}.cap`);
-  fs.writeFileSync(f, data);
-  return f;
-}
+const temp = tempFiles('ecmp-reader-');
+const tmp = temp.dir;
+const tmpFile = (data: Uint8Array): string => temp.file(data, '.cap');
 
 interface Got {
   hex: string;

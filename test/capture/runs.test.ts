@@ -3,9 +3,8 @@
 
 import fc from 'fast-check';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmuError } from '../../src/errors.js';
 import { CaptureReader, PcapRun, RecordBatch } from '../../src/capture/reader.js';
 import { bytesOf, pcapFile, shb, idb, epb, type PcapOpts } from './build.js';
@@ -16,15 +15,9 @@ import { replayCapture } from '../../src/engine/replay.js';
 import { replayParallel } from '../../src/engine/workers.js';
 import { renderJson } from '../../src/report/index.js';
 import { benchCaptureBuffer } from '../../bench/captures.js';
+import { tempFiles } from '../helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ecmp-runs-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-let fileNo = 0;
-function tmpFile(data: Uint8Array): string {
-  const f = path.join(tmp, `r${fileNo++}.pcap`);
-  fs.writeFileSync(f, data);
-  return f;
-}
+const tmpFile = tempFiles('ecmp-runs-').file;
 
 /** What a reader hands out, record by record, and how it ended: the error's text, or 'end'. */
 interface Outcome {

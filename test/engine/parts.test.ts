@@ -3,10 +3,8 @@
 // capture that stops before its last part, is replayed on one engine; Ctrl-C stops every engine. Workers run the
 // built dist/ (npm test builds).
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { DUAL_STACK_YAML, benchCaptureBuffer } from '../../bench/captures.js';
 import { CaptureReader, RecordBatch } from '../../src/capture/reader.js';
 import { converge } from '../../src/fabric/converge.js';
@@ -16,18 +14,13 @@ import { replayCapture } from '../../src/engine/replay.js';
 import { replayParallel, type ParallelReplayOptions } from '../../src/engine/workers.js';
 import { renderJson } from '../../src/report/index.js';
 import { pcapFile, pcapRecord, type PcapOpts, type Rec } from '../capture/build.js';
+import { tempFiles } from '../helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ecmp-emu-parts-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-function file(data: Uint8Array): string {
-  const f = join(dir, `c${fileNo++}.pcap`);
-  writeFileSync(f, data);
-  return f;
-}
+const temp = tempFiles('ecmp-emu-parts-');
+const file = temp.file;
 
 function flowsCsv(engine: Parameters<typeof writeFlowsCsv>[0]): string {
-  const f = join(dir, `flows-${fileNo++}.csv`);
+  const f = temp.next('.csv');
   writeFlowsCsv(engine, f);
   return readFileSync(f, 'utf8');
 }
