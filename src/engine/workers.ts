@@ -233,6 +233,8 @@ class ParallelReplay implements RecordSink {
   private openCount = 0;
   private openData = 0;
   private openUnit = -1;
+  /** Where the search for the least busy worker starts: the one after the last given a unit. */
+  private nextSlot = 0;
   /** ECMP_EMU_DEBUG_WORKERS: the split and timings on standard error (2: every chunk too) */
   private readonly debug = process.env.ECMP_EMU_DEBUG_WORKERS !== undefined && process.env.ECMP_EMU_DEBUG_WORKERS !== '';
   /** ns the main thread spent forwarding (diagnostics) */
@@ -275,7 +277,7 @@ class ParallelReplay implements RecordSink {
         if (!interrupted && !this.cutsHeld(this.cuts)) return undefined;
       } else {
         interrupted = await readRecords(this.reader, this, this.options);
-        this.flushOpen(true);
+        this.flushOpen();
       }
       await this.finishWorkers();
     } finally {
@@ -458,12 +460,30 @@ class ParallelReplay implements RecordSink {
 
   /** A worker that can take a chunk now, or undefined. */
   private idleWorker(): WorkerSlot | undefined {
+    return this.leastBusy(MAX_IN_FLIGHT);
+  }
+
+  /**
+   * The ready, live worker with the fewest units in flight (below `limit`). Ties go round the workers from the one
+   * after the last given a unit, not always to the first: the main thread sees workers' replies only when it yields,
+   * so with ties to the first, one worker could take every unit of a slow read while the others idle. Round the
+   * ring, a worker that has never had a unit is always among the least busy and is reached within a round.
+   */
+  private leastBusy(limit: number): WorkerSlot | undefined {
+    const n = this.slots.length;
     let best: WorkerSlot | undefined;
-    for (const s of this.slots) {
-      if (!s.ready || s.failure !== undefined || s.inFlight >= MAX_IN_FLIGHT) continue;
+    for (let k = 0; k < n; k++) {
+      const s = this.slots[(this.nextSlot + k) % n]!;
+      if (!s.ready || s.failure !== undefined || s.inFlight >= limit) continue;
       if (best === undefined || s.inFlight < best.inFlight) best = s;
     }
     return best;
+  }
+
+  /** Counts a unit handed to the worker, and moves the ring past it. */
+  private handTo(slot: WorkerSlot): void {
+    slot.inFlight++;
+    this.nextSlot = (slot.index + 1) % this.slots.length;
   }
 
   /**
@@ -477,7 +497,7 @@ class ParallelReplay implements RecordSink {
     const unit = this.units.length;
     this.units.push({ owner: slot.index + 1, lo: 0, hi: 0 });
     this.localUnit = -1;
-    slot.inFlight++;
+    this.handTo(slot);
     const buffer = run.buf.buffer as SharedArrayBuffer;
     const msg: ToWorker = {
       type: 'run', unit, buffer, start: run.start, end: run.end, count: run.count,
@@ -491,11 +511,7 @@ class ParallelReplay implements RecordSink {
 
   /** The least busy ready worker that can take a chunk, else (at the end) the least busy live one. */
   private pickWorker(): WorkerSlot | undefined {
-    let slot = this.idleWorker();
-    if (slot === undefined) {
-      for (const s of this.slots) if (s.ready && s.failure === undefined && (slot === undefined || s.inFlight < slot.inFlight)) slot = s;
-    }
-    return slot;
+    return this.idleWorker() ?? this.leastBusy(Infinity);
   }
 
   /**
@@ -516,10 +532,10 @@ class ParallelReplay implements RecordSink {
     if (n > this.records || need > this.dataBytes) {
       // Forwarded here, after the open chunk's records: that chunk must go first (to a worker, or here), or this
       // engine would meet this batch's new flows before that earlier unit's and the merge would misorder them.
-      this.flushOpen(false);
+      this.flushOpen();
       return false;
     }
-    if (this.open !== undefined && (this.openCount + n > this.records || this.openData + need > this.dataBytes)) this.flushOpen(false);
+    if (this.open !== undefined && (this.openCount + n > this.records || this.openData + need > this.dataBytes)) this.flushOpen();
     if (this.open === undefined) {
       if (this.idleWorker() === undefined) return false;
       const buffer = this.free.pop() ?? new SharedArrayBuffer(chunkLayout(this.records, this.dataBytes).bytes);
@@ -555,12 +571,12 @@ class ParallelReplay implements RecordSink {
     c.tsSec.set(batch.tsSec.subarray(0, n), at);
     c.tsNsec.set(batch.tsNsec.subarray(0, n), at);
     this.openCount = at + n;
-    if (this.openCount === this.records) this.flushOpen(false);
+    if (this.openCount === this.records) this.flushOpen();
     return true;
   }
 
-  /** Sends the open chunk to the least busy worker (at the end, to any live one even if it is busy). */
-  private flushOpen(atEnd: boolean): void {
+  /** Sends the open chunk to the least busy worker (a busy one when none is idle: the chunk is filled). */
+  private flushOpen(): void {
     const c = this.open;
     if (c === undefined) return;
     this.open = undefined;
@@ -573,11 +589,10 @@ class ParallelReplay implements RecordSink {
       c.forward(this.engine, new RecordBatch(1), this.openCount);
       unit.hi = this.engine.flows.size;
       this.free.push(c.buffer);
-      void atEnd;
       return;
     }
     unit.owner = slot.index + 1;
-    slot.inFlight++;
+    this.handTo(slot);
     const msg: ToWorker = { type: 'chunk', unit: this.openUnit, count: this.openCount, buffer: c.buffer, records: this.records, dataBytes: this.dataBytes };
     this.held.set(this.openUnit, c.buffer);
     slot.port.postMessage(msg);
