@@ -73,8 +73,9 @@ export interface ParallelReplayOptions extends ReplayOptions {
   /** The reader's buffer size, hence the largest run (tests make it small to get many runs from a small capture). */
   readBufferBytes?: number;
   /**
-   * Wait until every worker is up before reading (tests: otherwise the main thread may finish a small capture
-   * before any worker can take a chunk, and the merge would not be exercised).
+   * Wait until every worker is up before reading, and by parts, after its first part, until every worker holds
+   * one (tests: otherwise the main thread may finish a small capture before a worker can take a chunk or a part,
+   * and the merge would not be exercised).
    */
   awaitWorkers?: boolean;
   /**
@@ -338,6 +339,7 @@ class ParallelReplay implements RecordSink {
       if (this.debug) this.localNs += Number(process.hrtime.bigint() - t0);
       this.partDone(0, done);
       if (signal?.aborted) break;
+      if (this.options.awaitWorkers) await this.workersClaimed(claims, count);
     }
     // Wait for the workers' parts; Ctrl-C meanwhile stops them after the run they are forwarding.
     for (;;) {
@@ -351,6 +353,23 @@ class ParallelReplay implements RecordSink {
       let waiting = false;
       for (let k = 0; k < count && !waiting; k++) waiting = this.partsDone[k] === undefined && Atomics.load(claims, k) !== UNCLAIMED;
       if (!waiting) return interrupted;
+      await new Promise<void>((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  /**
+   * Waits until every live worker holds a part, or none is left to claim (awaitWorkers: tests). Then, with parts
+   * at least the engines, every engine forwards one whatever the threads' timing: this thread took the first.
+   */
+  private async workersClaimed(claims: Int32Array, count: number): Promise<void> {
+    for (;;) {
+      this.poll();
+      let free = false;
+      for (let k = 0; k < count && !free; k++) free = Atomics.load(claims, k) === 0;
+      if (!free || this.options.signal?.aborted) return;
+      const held = new Set<number>();
+      for (let k = 0; k < count; k++) held.add(Atomics.load(claims, k));
+      if (this.slots.every((sl) => sl.failure !== undefined || held.has(sl.index + 2))) return;
       await new Promise<void>((resolve) => setTimeout(resolve, 1));
     }
   }
