@@ -59,3 +59,14 @@ export function tempFiles(prefix: string): { dir: string; next: (ext?: string) =
     },
   };
 }
+
+/**
+ * Resolves once `text()` (a child's output so far) matches `pattern`, checking every 20 ms; rejects after `ms`
+ * with the output seen. For tests that must act on a child's state, not after a fixed time a slow machine outlasts.
+ */
+export async function until(text: () => string, pattern: RegExp, ms = 30_000): Promise<void> {
+  for (const t0 = Date.now(); !pattern.test(text()); ) {
+    if (Date.now() - t0 > ms) throw new Error(`no ${pattern} within ${ms} ms in: ${text().slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -34,6 +34,13 @@ export interface ReadLoopOptions {
 const YIELD_MS = 20;
 
 /**
+ * ECMP_EMU_DEBUG_READS: a line on standard error each time a read's records are handed on, with the loop's count
+ * so far. The tests that press Ctrl-C on a replay of standard input wait for it (the records they fed are in)
+ * rather than for a fixed time.
+ */
+const DEBUG_READS = (process.env.ECMP_EMU_DEBUG_READS ?? '') !== '';
+
+/**
  * The read loop, for one engine and for workers alike: reads runs or batches to the end (or Ctrl-C) and hands each
  * to the sink; true when it stopped because the signal fired.
  */
@@ -65,6 +72,7 @@ async function readLoop(reader: CaptureReader, sink: RecordSink, options: ReadLo
   const run = new PcapRun();
   let lastYield = Date.now();
   let ticks = 0;
+  let records = 0;
   for (;;) {
     if (signal?.aborted) return true;
     let n: number;
@@ -78,6 +86,7 @@ async function readLoop(reader: CaptureReader, sink: RecordSink, options: ReadLo
     if (n === 0) return false;
     const taken = sink.take(runs ? run : batch);
     if (taken !== undefined) await taken;
+    if (DEBUG_READS) process.stderr.write(`ecmp-emu: read ${(records += n)} records\n`);
     // A run is a whole buffer (thousands of frames), a batch SLICE frames: report progress about as often.
     if (runs || (++ticks & 31) === 0) {
       options.onProgress?.({ bytesRead: reader.bytesRead, size: reader.size, packets: sink.packets(), flows: sink.flows() });

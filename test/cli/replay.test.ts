@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, emu } from './run.js';
-import { haveTool } from '../helpers.js';
+import { haveTool, until } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecmp-emu-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -100,13 +100,13 @@ describe('replay outputs', () => {
 
   it('stops cleanly on Ctrl-C: the report of what was read, and a valid --write pcap', async () => {
     const out = join(dir, 'int.pcap');
-    const child = spawn(process.execPath, [BIN, 'replay', '-', '--json', '--write', out], { cwd: ROOT });
+    const child = spawn(process.execPath, [BIN, 'replay', '-', '--json', '--write', out], { cwd: ROOT, env: { ...process.env, ECMP_EMU_DEBUG_READS: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.stdin.write(readFileSync(TRACE)); // the capture, and then the pipe stays open: a live feed
-    await new Promise((r) => setTimeout(r, 1500));
+    await until(() => stderr, /read \d+ records/); // some frames are in, and Ctrl-C is handled
     child.kill('SIGINT');
     const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
     expect(code).toBe(0);

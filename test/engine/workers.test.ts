@@ -14,7 +14,7 @@ import { replayCapture } from '../../src/engine/replay.js';
 import { SMALL_INPUT_BYTES, defaultWorkers, replayParallel, startReplayWorkers } from '../../src/engine/workers.js';
 import { renderJson } from '../../src/report/index.js';
 import { BIN, ROOT, emu } from '../cli/run.js';
-import { haveTool } from '../helpers.js';
+import { haveTool, until } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecmp-emu-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -165,20 +165,20 @@ describe('replay on several engines equals one engine', () => {
   });
 
   it('Ctrl-C with workers prints the report of the frames read so far', async () => {
-    // Standard input, fed in two parts: the worker is up and has taken chunks by the time the signal comes, and
-    // the reader is waiting for more input, so the interruption is deterministic.
+    // Standard input, fed in two parts, each once the replay has read the one before (its ECMP_EMU_DEBUG_READS
+    // line): the reader is waiting for more input when the signal comes, so the interruption is deterministic.
     const whole = benchCaptureBuffer({ packets: 400_000, flows: 5000, seed: 5 });
     const half = 24 + 200_000 * 92; // every frame is 92 bytes with its record header
-    const child = spawn(process.execPath, [BIN, 'replay', '-', '--json', '--workers', '2'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ECMP_EMU_DEBUG_WORKERS: '1' } });
+    const child = spawn(process.execPath, [BIN, 'replay', '-', '--json', '--workers', '2'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ECMP_EMU_DEBUG_WORKERS: '1', ECMP_EMU_DEBUG_READS: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.stdin.write(whole.subarray(0, 24 + 100_000 * 92));
-    await new Promise((r) => setTimeout(r, 1500));
+    await until(() => stderr, /read 100000 records/);
     child.stdin.write(whole.subarray(24 + 100_000 * 92, half));
-    await new Promise((r) => setTimeout(r, 1500));
+    await until(() => stderr, /read 200000 records/);
     child.kill('SIGINT');
     const code = await exited;
     child.stdin.destroy();
