@@ -144,7 +144,9 @@ describe('replay by parts equals one engine', () => {
   });
 
   it('Ctrl-C: every engine stops after the run it is forwarding, and the report covers what they forwarded', async () => {
-    const path = file(benchCaptureBuffer({ packets: 400_000, flows: 5000, seed: 5 }));
+    // 1.2M frames, stopped at 100k: the worker could only forward the rest first if this thread stalled for a
+    // second or so between the abort and its next run.
+    const path = file(benchCaptureBuffer({ packets: 1_200_000, flows: 5000, seed: 5 }));
     const ac = new AbortController();
     let seen = 0;
     const r = await replayParallel(path, fabric, {
@@ -160,7 +162,7 @@ describe('replay by parts equals one engine', () => {
     expect(r.interrupted).toBe(true);
     expect(seen).toBeGreaterThanOrEqual(100_000);
     expect(r.report.packets).toBeGreaterThanOrEqual(100_000);
-    expect(r.report.packets).toBeLessThan(400_000);
+    expect(r.report.packets).toBeLessThan(1_200_000);
     expect(r.report.packets).toBe(r.packetsByEngine.reduce((a, b) => a + b, 0));
     expect(r.report.bytes).toBe(r.report.packets * 76);
   });

@@ -29,14 +29,11 @@ describe('fuzz on the built-in topology with the defaults', () => {
   let run: FuzzRun;
   const row = (algorithm: string, selection: string) => run.result.results.find((r) => r.algorithm === algorithm && r.selection === selection)!;
 
-  it('runs 20 trials of 3000 flows over 6 algorithms x 3 selections x 2 seed settings, well inside a minute', () => {
-    const t0 = Date.now();
+  it('runs 20 trials of 3000 flows over 6 algorithms x 3 selections x 2 seed settings', () => {
     run = runFuzz({ topology: builtIn });
-    const ms = Date.now() - t0;
     expect(run.result.trials).toBe(20);
     expect(run.result.flows).toBe(3000);
     expect(run.result.results).toHaveLength(HASH_ALGORITHMS.length * SELECTIONS.length * 2);
-    expect(ms).toBeLessThan(30_000);
     for (const r of run.result.results) {
       expect(r.worstMaxOverMean).toBeGreaterThanOrEqual(r.meanMaxOverMean);
       expect(r.meanMaxOverMean).toBeGreaterThanOrEqual(1);

@@ -117,20 +117,16 @@ describe('the flow evaluator against the engine', () => {
 
 describe('fuzz --search with its defaults on the built-in fabric', () => {
   let run: SearchRun;
-  let ms = 0;
   const row = (algorithm: string, selection: string) => run.result.results.find((r) => r.algorithm === algorithm && r.selection === selection)!;
   const variant = (algorithm: string, selection: string) => run.variants.find((v) => v.row === row(algorithm, selection))!;
 
-  it('searches every algorithm × selection × seed setting in seconds', () => {
-    const t0 = Date.now();
+  it('searches every algorithm × selection × seed setting', () => {
+    // ~20 s here (README). How fast is for the bench to say: a slow machine must not fail a test.
     run = runFuzzSearch({ topology: builtIn });
-    ms = Date.now() - t0;
     expect(run.result.results).toHaveLength(HASH_ALGORITHMS.length * SELECTIONS.length * 2);
     expect(run.result.flows).toBe(3000);
     expect(run.result.trials).toBe(500);
     for (const v of run.variants) expect(v.shapes).toBeLessThanOrEqual(500);
-    // The whole command takes ~20 s here (README); under vitest, beside other test files on two shared cores, more.
-    expect(ms).toBeLessThan(90_000);
   }, 180_000);
 
   it('drives xor to its worst on structured ports: one client\'s consecutive source ports all on one VTEP', () => {
