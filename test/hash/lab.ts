@@ -23,7 +23,7 @@ tx.bind(('c0', 0))
 out = []
 for f in frames:
     tx.send(f)
-    seen, deadline = 'lost', time.time() + 2
+    seen, deadline = 'lost', time.time() + 10  # a frame comes back in microseconds; 10 s only if this process stalls
     while time.time() < deadline:
         try:
             data, addr = rx.recvfrom(65535)
