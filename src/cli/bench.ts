@@ -3,6 +3,12 @@
 import type { Command } from 'commander';
 import { EmuError } from '../errors.js';
 
+/**
+ * The built CLI's way to import an ES module: the launcher's import() (launch.ts; the bundle it runs cannot import).
+ * Undefined from the sources, where import() itself works.
+ */
+declare const __ecmpImport: ((specifier: string) => Promise<unknown>) | undefined;
+
 interface BenchCliOptions {
   short?: boolean;
   json?: string;
@@ -19,7 +25,8 @@ export function registerBench(program: Command): void {
       // package does not have.
       let suite: { main(argv: string[]): Promise<void> };
       try {
-        suite = (await import(new URL('../../bench/run.js', import.meta.url).href)) as typeof suite;
+        const href = new URL('../../bench/run.js', import.meta.url).href;
+        suite = (await (typeof __ecmpImport === 'function' ? __ecmpImport(href) : import(href))) as typeof suite;
       } catch (e) {
         throw new EmuError(`the benchmark suite cannot load (${(e as Error).message.split('\n')[0]}); run it from a checkout after npm install and npm run build`, 'bench', 1);
       }
