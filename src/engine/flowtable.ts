@@ -65,9 +65,14 @@ const SAMPLE = 8;
 const MAX_SEGS = 1 << 16;
 /** A table sized beforehand starts with its segments this full at `expectedFlows`. */
 const PRESIZE_FILL = Math.floor(SEG_SLOTS * 0.75);
-/** The per-flow VXLAN source ports grow in chunks of 2^12 (8 KiB, so that a small table is not charged much): never copied. */
+/**
+ * The per-flow VXLAN source ports grow in chunks, never copied: chunk k holds 2^(12+k) flows (the first 8 KiB, so that
+ * a small table is not charged much), flows 2^12 * (2^k - 1) on; int32 arithmetic holds up to chunk 18, past the
+ * ~900M flows MAX_SEGS allows. Doubling keeps the chunks few: each is an ArrayBuffer,
+ * and V8's full collections, which external memory's growth sets off, sweep every one. With chunks of 8 KiB each
+ * those took 10-15 ms at 10M flows (2442 chunks), the longest pause of an insert, against 2 ms with 153.
+ */
 const CHUNK_BITS = 12;
-const CHUNK = 1 << CHUNK_BITS;
 const TWO32 = 4294967296;
 
 /**
@@ -98,6 +103,14 @@ function probe(seg: Int32Array, h: number, src: number, dst: number, ports: numb
     if (seg[at + W_FLOW] === 0) return -at - 1;
     if (seg[at] === src && seg[at + W_DST] === dst && seg[at + W_PORTS] === ports && seg[at + W_META] === meta) return at;
   }
+}
+
+/** The source-port chunk flow f is in, and that chunk's first flow (CHUNK_BITS). */
+function chunkOf(f: number): number {
+  return 31 - Math.clz32((f >>> CHUNK_BITS) + 1);
+}
+function chunkStart(k: number): number {
+  return ((1 << k) - 1) << CHUNK_BITS;
 }
 
 /** The hash of the flow in a slot. */
@@ -144,8 +157,10 @@ export class FlowTable {
   private rebalances = 0;
   private moves = 0;
   private lastRebalanceMax = 0;
-  /** per flow, in chunks: its VXLAN source port */
+  /** per flow, in chunks (CHUNK_BITS): its VXLAN source port */
   private sport: Uint16Array[] = [];
+  /** flows the chunks hold */
+  private sportCapacity = 0;
   /**
    * per flow: its slot (segment << SEG_BITS | slot), built when first asked for after an insert (the report, the
    * merge): kept up to date through rebalances, it would cost a cache miss per moved flow (measured: 11% of first sight)
@@ -222,12 +237,17 @@ export class FlowTable {
 
   /** Sets flow f's VXLAN source port (setPath; or one its engine computes later: Engine.outerSportOf). */
   setOuterSport(f: number, outerSport: number): void {
-    this.sport[f >>> CHUNK_BITS]![f & (CHUNK - 1)] = outerSport;
+    const k = chunkOf(f);
+    this.sport[k]![f - chunkStart(k)] = outerSport;
   }
 
   private insert(seg: Int32Array, at: number, h: number, src: number, dst: number, ports: number, meta: number, packets: number, bytes: number): number {
     const f = this.size++;
-    if ((f & (CHUNK - 1)) === 0) this.sport.push(new Uint16Array(CHUNK));
+    if (f === this.sportCapacity) {
+      const size = 1 << (CHUNK_BITS + this.sport.length);
+      this.sport.push(new Uint16Array(size));
+      this.sportCapacity += size;
+    }
     this.order = undefined;
     seg[at + W_SRC] = src;
     seg[at + W_DST] = dst;
@@ -556,14 +576,15 @@ export class FlowTable {
   }
   /** The outer UDP source port of its VXLAN encapsulation as stored: 0 when not encapsulated or not yet computed (Engine.outerSportOf). */
   outerSportOf(f: number): number {
-    return this.sport[f >>> CHUNK_BITS]![f & (CHUNK - 1)]!;
+    const k = chunkOf(f);
+    return this.sport[k]![f - chunkStart(k)]!;
   }
 
   /** Memory the table holds: segments, directory, the rebalance histogram, per-flow chunks and carries (the path table is apart). */
   bytesHeld(): number {
     const segs = this.segs.length;
     // per segment also its fill and range (3 small numbers), per carry a map entry (~32 bytes)
-    return segs * (SEG_WORDS * 4 + 24) + this.dir.byteLength + this.hist.byteLength + this.sport.length * CHUNK * 2 + this.carries.size * 32;
+    return segs * (SEG_WORDS * 4 + 24) + this.dir.byteLength + this.hist.byteLength + this.sportCapacity * 2 + this.carries.size * 32;
   }
 
   /**

@@ -528,7 +528,7 @@ class ParallelReplay implements RecordSink {
     return true;
   }
 
-  /** The least busy ready worker that can take a chunk, else (at the end) the least busy live one. */
+  /** The least busy ready worker that can take a chunk, else the least busy live one (it queues the chunk). */
   private pickWorker(): WorkerSlot | undefined {
     return this.idleWorker() ?? this.leastBusy(Infinity);
   }
