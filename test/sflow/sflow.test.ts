@@ -314,7 +314,7 @@ describe.skipIf(!havePmacct)("a real sFlow agent: pmacct's sfprobe, captured by 
     const tcpdump = spawn('tcpdump', ['-i', 'lo', '-n', '-U', '-w', capture, `udp dst port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise<void>((resolve) => tcpdump.stderr.on('data', (c: Buffer) => c.toString().includes('listening on') && resolve()));
     const { done, child: collector } = await startCollector(port, 60);
-    // pmacctd reads the savefile after a 2-second pause, sends, and stays until killed. On a loaded machine that
+    // pmacctd reads the savefile after a 2-second pause, sends, and may stay until killed. On a loaded machine that
     // pause and the sending take longer: wait until tcpdump's file has grown and then stood still for 1.5 s (at most
     // 30 s), rather than for a fixed time, then stop the agent, tcpdump and the collector.
     // Its own process group: pmacctd forks the sfprobe plugin, which a kill of pmacctd alone would leave running
