@@ -70,7 +70,7 @@ describe('replay on several engines equals one engine', () => {
       // open chunk (which must go first: this failed when it did not). Only the few small batches at the ends of
       // reads go to chunks, about 7, and the main thread sees a worker's reply only between reads: that every worker
       // still takes one is the ring of ties (leastBusy in workers.ts). With ties to the first worker, the third
-      // took none in about half the runs.
+      // took none in 3 of 8 runs.
       const r = await replayParallel(ng, fabric, { workers, chunkRecords: 500, chunkDataBytes: 48 << 10, readBufferBytes: 1 << 20, awaitWorkers: true });
       for (let w = 1; w < workers; w++) expect(r.unitsByEngine[w], `worker ${w - 1} took chunks`).toBeGreaterThan(0);
       expect(renderJson(r.report)).toBe(renderJson(single.report));
