@@ -1,12 +1,14 @@
 // A classic pcap cut into parts (CaptureReader.splitPoints, openPart: replay by parts, src/engine/parts.ts): every cut
 // is a record's start, the parts read back to back hand out the whole reader's records and end as it ends, and a
-// cut that a record chain inside a payload fakes is found out by the walk from the part before.
+// cut that a record chain inside a payload fakes is found out by the walk from the part before. Where records start
+// is this file's walker's to say, and tshark's (frame.file_off) judges the walker in every layout.
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CaptureReader, PcapRun } from '../../src/capture/reader.js';
 import { pcapFile, pcapRecord, type PcapOpts, type Rec } from './build.js';
-import { tempFiles } from '../helpers.js';
+import { haveTool, tempFiles } from '../helpers.js';
 
 const tmpFile = tempFiles('ecmp-parts-').file;
 
@@ -64,8 +66,24 @@ function readParts(file: string, cuts: number[]): { records: string[]; end: stri
   }
 }
 
+/** tshark's file offset of every record (frame.file_off, shown with frame.show_file_off). */
+function tsharkStarts(file: string): number[] {
+  return execFileSync('tshark', ['-n', '-o', 'frame.show_file_off:TRUE', '-r', file, '-T', 'fields', '-e', 'frame.file_off'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(Number);
+}
+
 describe('a capture cut into parts', () => {
   const layouts: PcapOpts[] = [{}, { le: false }, { nanos: true }, { modified: true }, { le: false, modified: true }, { snaplen: 120 }];
+  it.runIf(haveTool('tshark', ['-v']))("the record starts the cuts are judged by are tshark's, in every layout", () => {
+    for (const opts of layouts) {
+      const data = pcapFile(recs, opts);
+      const starts = tsharkStarts(tmpFile(data));
+      expect(starts, JSON.stringify(opts)).toHaveLength(300);
+      expect(recordStarts(data, opts), JSON.stringify(opts)).toEqual(starts);
+    }
+  });
   for (const opts of layouts) {
     it(`cuts only where a record starts, and the parts read back to back are the whole file: ${JSON.stringify(opts)}`, async () => {
       const data = pcapFile(recs, opts);
