@@ -79,7 +79,30 @@ export interface PartOptions {
   signal?: AbortSignal;
   /** after every run: the main thread takes in the workers' messages there */
   onRun?: () => void;
+  /** the read loop's progress, `bytesRead` counting this part's bytes only */
   onProgress?: (p: ReplayProgress) => void;
+}
+
+/**
+ * The loop every engine runs, the main thread's and each worker's: claims parts as engine `me` in increasing order
+ * and forwards each, until none is left, the replay stops (claimPart) or `options.signal` fires. `onPart` hears of
+ * each part forwarded and the ns it took; the next claim waits for what it returns.
+ */
+export async function forwardClaimedParts(
+  engine: Engine,
+  file: PartFile,
+  claims: Int32Array,
+  me: number,
+  options: PartOptions,
+  onPart: (done: PartDone, busyNs: number) => void | Promise<void>,
+): Promise<void> {
+  const count = file.cuts.length - 1;
+  for (let k = claimPart(claims, count, 0, me); k >= 0; k = claimPart(claims, count, k + 1, me)) {
+    const t0 = process.hrtime.bigint();
+    const done = await forwardPart(engine, file, k, options);
+    await onPart(done, Number(process.hrtime.bigint() - t0));
+    if (options.signal?.aborted) return;
+  }
 }
 
 /** Forwards part k through `engine` with the one read loop (readRecords); what the part's reader found. */
@@ -89,6 +112,7 @@ export async function forwardPart(engine: Engine, file: PartFile, k: number, opt
   const lo = engine.flows.size;
   const packets = engine.packets;
   const onRun = options.onRun;
+  const progress = options.onProgress;
   await readRecords(
     reader,
     {
@@ -100,7 +124,8 @@ export async function forwardPart(engine: Engine, file: PartFile, k: number, opt
       packets: () => engine.packets,
       flows: () => engine.flows.size,
     },
-    { signal: options.signal, onProgress: options.onProgress },
+    // the part reader's positions are the file's
+    { signal: options.signal, onProgress: progress && ((p) => progress({ ...p, bytesRead: p.bytesRead - from })) },
   );
   const stopped = reader.stopped;
   return {

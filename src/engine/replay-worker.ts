@@ -9,7 +9,7 @@ import { converge } from '../fabric/converge.js';
 import { EmuError } from '../errors.js';
 import { Engine } from './engine.js';
 import { columnBuffers, flowColumns, pathColumns } from './columns.js';
-import { claimPart, forwardPart, type PartFile } from './parts.js';
+import { forwardClaimedParts, type PartFile } from './parts.js';
 import { ChunkView, WORKER_KIND, threadCpuMs, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
 function runWorker(data: WorkerData): void {
@@ -86,14 +86,11 @@ async function forwardParts(engine: Engine, m: Extract<ToWorker, { type: 'parts'
   const count = m.cuts.length - 1;
   const stop = new AbortController();
   const file: PartFile = { fd: m.fd, name: m.name, buffer: Buffer.allocUnsafe(m.bufferBytes), cuts: m.cuts };
+  // the main thread's stop flag (stopClaims), seen after every run
   const onRun = (): void => {
     if (Atomics.load(claims, count) !== 0) stop.abort();
   };
-  for (let k = claimPart(claims, count, 0, m.me); k >= 0; k = claimPart(claims, count, k + 1, m.me)) {
-    const t0 = process.hrtime.bigint();
-    const done = await forwardPart(engine, file, k, { signal: stop.signal, onRun });
-    send({ type: 'part', done, busyNs: Number(process.hrtime.bigint() - t0) });
-  }
+  await forwardClaimedParts(engine, file, claims, m.me, { signal: stop.signal, onRun }, (done, busyNs) => send({ type: 'part', done, busyNs }));
 }
 
 if (!isMainThread && (workerData as Partial<WorkerData> | null)?.kind === WORKER_KIND) runWorker(workerData as WorkerData);

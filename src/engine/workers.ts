@@ -35,9 +35,9 @@ import { addFlows, flowColumns, pathColumns, pathIdMap, type FlowColumns } from 
 import type { PathColumns } from './paths.js';
 import type { AddressColumns } from './addrs.js';
 import { Engine } from './engine.js';
-import { readRecords, type RecordSink } from './read-loop.js';
+import { readRecords, type RecordSink, type ReplayProgress } from './read-loop.js';
 import type { ReplayOptions, ReplayResult } from './replay.js';
-import { PART_BYTES, UNCLAIMED, claimPart, forwardPart, partClaims, partFindings, stopClaims, type PartDone, type PartFile } from './parts.js';
+import { PART_BYTES, UNCLAIMED, forwardClaimedParts, partClaims, partFindings, stopClaims, type PartDone, type PartFile } from './parts.js';
 import { ChunkView, WORKER_KIND, chunkLayout, threadCpuMs, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol.js';
 
 /** Inputs smaller than this replay on one thread by default: a worker costs more to start than it saves. */
@@ -328,19 +328,16 @@ class ParallelReplay implements RecordSink {
     const progress = this.options.onProgress;
     let interrupted = false;
     const own: PartFile = { fd, name, buffer: Buffer.allocUnsafe(bufferBytes), cuts };
-    for (let k = claimPart(claims, count, 0, 1); k >= 0; k = claimPart(claims, count, k + 1, 1)) {
-      const from = cuts[k]!;
-      const t0 = this.debug ? process.hrtime.bigint() : 0n;
-      const done = await forwardPart(this.engine, own, k, {
-        signal,
-        onRun: () => this.poll(),
-        onProgress: progress && ((p) => progress({ ...p, bytesRead: this.bytesDone + p.bytesRead - from, size: this.reader.size, packets: this.packetsSoFar() })),
-      });
-      if (this.debug) this.localNs += Number(process.hrtime.bigint() - t0);
+    const options = {
+      signal,
+      onRun: () => this.poll(),
+      onProgress: progress && ((p: ReplayProgress) => progress({ ...p, bytesRead: this.bytesDone + p.bytesRead, size: this.reader.size, packets: this.packetsSoFar() })),
+    };
+    await forwardClaimedParts(this.engine, own, claims, 1, options, (done, busyNs) => {
+      this.localNs += busyNs;
       this.partDone(0, done);
-      if (signal?.aborted) break;
-      if (this.options.awaitWorkers) await this.workersClaimed(claims, count);
-    }
+      if (this.options.awaitWorkers && !signal?.aborted) return this.workersClaimed(claims, count);
+    });
     // Wait for the workers' parts; Ctrl-C meanwhile stops them after the run they are forwarding.
     for (;;) {
       if (signal?.aborted && !interrupted) {
