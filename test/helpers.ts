@@ -1,6 +1,7 @@
-// Shared test helpers: a seeded PRNG, the need-a-tool rule (skip locally with a reason, fail in CI), temporary files.
+// Shared test helpers: a seeded PRNG, the need-a-tool rule (skip locally with a reason, fail in CI), temporary files,
+// waiting for a child to say it is ready.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -61,12 +62,28 @@ export function tempFiles(prefix: string): { dir: string; next: (ext?: string) =
 }
 
 /**
- * Resolves once `text()` (a child's output so far) matches `pattern`, checking every 20 ms; rejects after `ms`
- * with the output seen. For tests that must act on a child's state, not after a fixed time a slow machine outlasts.
+ * Resolves once what the child writes to standard error (or output) from now on matches `ready` (a tool is
+ * capturing, a replay has read what it was fed); rejects if it ends first or after `timeout` ms. For tests that act
+ * on a child's state, not after a fixed time a slow machine outlasts.
  */
-export async function until(text: () => string, pattern: RegExp, ms = 30_000): Promise<void> {
-  for (const t0 = Date.now(); !pattern.test(text()); ) {
-    if (Date.now() - t0 > ms) throw new Error(`no ${pattern} within ${ms} ms in: ${text().slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+export function waitFor(child: ChildProcess, ready: RegExp, timeout = 20_000, from: 'stderr' | 'stdout' = 'stderr'): Promise<void> {
+  const stream = child[from]!;
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const done = (e?: Error): void => {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      child.off('exit', onExit);
+      if (e) reject(e);
+      else resolve();
+    };
+    const onData = (d: Buffer): void => {
+      err += d.toString();
+      if (ready.test(err)) done();
+    };
+    const onExit = (code: number | null): void => done(new Error(`exited (${code}) before it was ready: ${err.trim()}`));
+    const timer = setTimeout(() => done(new Error(`not ready after ${timeout} ms: ${err.trim()}`)), timeout);
+    stream.on('data', onData);
+    child.on('exit', onExit);
+  });
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, emu } from './run.js';
-import { haveTool, until } from '../helpers.js';
+import { haveTool, waitFor } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecmp-emu-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,7 +106,7 @@ describe('replay outputs', () => {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.stdin.write(readFileSync(TRACE)); // the capture, and then the pipe stays open: a live feed
-    await until(() => stderr, /read \d+ records/); // some frames are in, and Ctrl-C is handled
+    await waitFor(child, /read \d+ records/); // some frames are in, and Ctrl-C is handled
     child.kill('SIGINT');
     const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
     expect(code).toBe(0);

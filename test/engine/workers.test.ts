@@ -14,7 +14,7 @@ import { replayCapture } from '../../src/engine/replay.js';
 import { SMALL_INPUT_BYTES, defaultWorkers, replayParallel, startReplayWorkers } from '../../src/engine/workers.js';
 import { renderJson } from '../../src/report/index.js';
 import { BIN, ROOT, emu } from '../cli/run.js';
-import { haveTool, until } from '../helpers.js';
+import { haveTool, waitFor } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecmp-emu-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -176,9 +176,9 @@ describe('replay on several engines equals one engine', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.stdin.write(whole.subarray(0, 24 + 100_000 * 92));
-    await until(() => stderr, /read 100000 records/);
+    await waitFor(child, /read 100000 records/);
     child.stdin.write(whole.subarray(24 + 100_000 * 92, half));
-    await until(() => stderr, /read 200000 records/);
+    await waitFor(child, /read 200000 records/);
     child.kill('SIGINT');
     const code = await exited;
     child.stdin.destroy();

@@ -7,8 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/stats/types.js';
-import { haveTool } from '../helpers.js';
-import { CLI, REPO, Netns, ensureBuilt, expectEveryDatagramForwarded, finish, liveSkipReason, netnsLock, sendUdp, waitFor } from './netns.js';
+import { CLI, REPO, Netns, ensureBuilt, expectEveryDatagramForwarded, finish, liveSkipReason, netnsLock, sendUdp } from './netns.js';
+import { haveTool, waitFor } from '../helpers.js';
 
 const DATAGRAMS = 600;
 const FLOWS = 60;

@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { V6_YAML } from '../fabric/fixtures.js';
-import { CLI, Netns, ensureBuilt, expectEveryDatagramForwarded, finish, liveSkipReason, netnsLock, sendUdp, waitFor } from './netns.js';
+import { CLI, Netns, ensureBuilt, expectEveryDatagramForwarded, finish, liveSkipReason, netnsLock, sendUdp } from './netns.js';
+import { waitFor } from '../helpers.js';
 
 const DATAGRAMS = 300;
 const FLOWS = 30;

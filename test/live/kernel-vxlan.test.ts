@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/stats/types.js';
-import { CLI, Netns, ensureBuilt, finish, liveSkipReason, netnsLock, sendUdp, waitFor } from './netns.js';
+import { CLI, Netns, ensureBuilt, finish, liveSkipReason, netnsLock, sendUdp } from './netns.js';
+import { waitFor } from '../helpers.js';
 
 const DATAGRAMS = 450;
 const FLOWS = 90;

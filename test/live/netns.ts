@@ -151,29 +151,6 @@ export function ensureBuilt(): void {
   run('npm', ['run', 'build'], 300_000);
 }
 
-/** Resolves once the child's standard error (or output) matches `ready` (the tool is capturing); rejects if it ends first. */
-export function waitFor(child: ChildProcess, ready: RegExp, timeout = 20_000, from: 'stderr' | 'stdout' = 'stderr'): Promise<void> {
-  const stream = child[from]!;
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const done = (e?: Error): void => {
-      clearTimeout(timer);
-      stream.off('data', onData);
-      child.off('exit', onExit);
-      if (e) reject(e);
-      else resolve();
-    };
-    const onData = (d: Buffer): void => {
-      err += d.toString();
-      if (ready.test(err)) done();
-    };
-    const onExit = (code: number | null): void => done(new Error(`exited (${code}) before it was ready: ${err.trim()}`));
-    const timer = setTimeout(() => done(new Error(`not ready after ${timeout} ms: ${err.trim()}`)), timeout);
-    stream.on('data', onData);
-    child.on('exit', onExit);
-  });
-}
-
 export interface Finished {
   code: number | null;
   stdout: string;
